@@ -1,0 +1,41 @@
+# Singscope: `make run` serves the platform, `make test` runs every test. Only Python 3.11 and make needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+INSTALLED = $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+
+.PHONY: run test e2e bench lint install clean-var vendor
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Singscope needs Python 3.11 (found %s)" % sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs when pyproject.toml changes. torch is pinned to the CPU build (==2.13.0).
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet ".[dev,e2e]"
+	# warm librosa's numba cache once, so the first detection does not pay the JIT compile
+	$(BIN)/python -c "import numpy as np, librosa; librosa.feature.melspectrogram(y=np.zeros(16000, dtype=np.float32), sr=16000, n_mels=80, hop_length=160)"
+	touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python scripts/run_dev.py
+
+test: $(INSTALLED)
+	@echo "database: $${DATABASE_URL:-embedded SQLite (var/test)}   broker: $${CELERY_BROKER_URL:-embedded filesystem:// (var/test/broker)}"
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: $(INSTALLED)
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+clean-var:
+	rm -rf var/test
