@@ -11,7 +11,7 @@ class RevisionState(models.TextChoices):
 class AnnotationRevision(models.Model):
     """Immutable: a full-coverage partition of [0, duration] into vocal / non-vocal segments.
 
-    `segments` is a list of [start, end, label] with label "vocal" or "non-vocal", seconds.
+    `segments` is a list of {"start": s, "end": s, "label": "vocal"|"non-vocal"} (detector.labels.Segment.to_dict).
     A state change (submit, verify, reject) is a new revision with the same segments.
     """
 

@@ -1,9 +1,14 @@
-"""The HTTP API of DESIGN.md. Each app adds its routes here."""
+"""The HTTP API of DESIGN.md: each app contributes its routes from <app>/api_urls.py."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("songs.api_urls")),
+    path("", include("annotations.api_urls")),
+    path("", include("jobs.api_urls")),
+    path("", include("reports.api_urls")),
+    path("", include("accounts.api_urls")),
 ]

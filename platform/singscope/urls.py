@@ -14,4 +14,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # Project pages: /projects/<project_id>/... (songs list, editor, jobs, models, reports)
+    path("projects/<int:project_id>/", include("songs.urls")),
+    path("projects/<int:project_id>/", include("annotations.urls")),
+    path("projects/<int:project_id>/", include("jobs.urls")),
+    path("projects/<int:project_id>/", include("reports.urls")),
+    path("", include("accounts.urls")),
 ]
