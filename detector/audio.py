@@ -1,0 +1,273 @@
+"""Decode any audio file to 16 kHz mono float32, in bounded memory.
+
+soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, mp3 and aiff; PyAV (FFmpeg) reads the
+rest (m4a/aac, webm, wma, video containers ...). Both decode in blocks that are down-mixed and
+resampled (soxr, streaming) one at a time, so a 60-minute 44.1 kHz stereo file never exists whole
+at its original rate. Every failure raises :class:`~detector.errors.AudioError` naming the file and
+the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import SAMPLE_RATE
+from .errors import AudioError
+
+MAX_CHANNELS = 64
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 768_000
+MAX_PLAUSIBLE_DURATION = 24 * 3600.0  # seconds; longer headers are absurd
+BLOCK_SECONDS = 10.0  # decoding block, at the file's own rate
+
+_SF_CONTAINERS = {"WAV": "wav", "WAVEX": "wav", "RF64": "wav", "W64": "wav", "FLAC": "flac", "OGG": "ogg",
+                  "MP3": "mp3", "AIFF": "aiff", "CAF": "caf", "AU": "au"}
+_SF_CODECS = {"PCM_16": "pcm_s16", "PCM_24": "pcm_s24", "PCM_32": "pcm_s32", "PCM_S8": "pcm_s8",
+              "PCM_U8": "pcm_u8", "FLOAT": "pcm_f32", "DOUBLE": "pcm_f64", "ULAW": "pcm_mulaw",
+              "ALAW": "pcm_alaw", "VORBIS": "vorbis", "OPUS": "opus", "MPEG_LAYER_III": "mp3",
+              "MPEG_LAYER_II": "mp2", "MPEG_LAYER_I": "mp1"}
+_AV_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "matroska"}
+# Extensions libsndfile never reads: go straight to FFmpeg.
+_AV_ONLY = {".m4a", ".mp4", ".aac", ".m4b", ".webm", ".mka", ".mkv", ".wma", ".wmv", ".3gp", ".amr", ".ac3",
+            ".mov", ".avi"}
+
+
+@dataclass
+class AudioInfo:
+    """What a file's header says. ``duration`` in seconds, ``sample_rate`` in Hz; ``codec`` and
+    ``container`` are lower-case FFmpeg-style names (``"pcm_s16"``, ``"mp3"``, ``"aac"``, ``"wav"``,
+    ``"mp4"`` ...)."""
+
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+    container: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def probe(path: str | os.PathLike) -> AudioInfo:
+    """Read the header of ``path`` without decoding it (a few milliseconds).
+
+    Raises :class:`AudioError` when the file is missing, empty, not audio, has no audio stream, or
+    declares zero channels, zero length, or an absurd sample rate, channel count or duration.
+    """
+    path = Path(path)
+    _check_file(path)
+    info = _probe_soundfile(path) if path.suffix.lower() not in _AV_ONLY else None
+    if info is None:
+        info = _probe_av(path)
+    _check_info(path, info)
+    return info
+
+
+def stream(
+    path: str | os.PathLike,
+    *,
+    sr: int = SAMPLE_RATE,
+    max_duration: float | None = None,
+    info: AudioInfo | None = None,
+) -> Iterator[np.ndarray]:
+    """Decode ``path`` as consecutive blocks of mono float32 samples at ``sr`` Hz in ``[-1, 1]``.
+
+    The header is checked before this returns (see :func:`probe`); decoding errors, truncation and
+    files longer than ``max_duration`` seconds raise :class:`AudioError` while iterating.
+    """
+    path = Path(path)
+    info = info or probe(path)
+    _check_limit(path, info.duration, max_duration)
+    return _decode(path, info, sr=sr, max_duration=max_duration)
+
+
+def load(path: str | os.PathLike, *, sr: int = SAMPLE_RATE, max_duration: float | None = None) -> np.ndarray:
+    """Whole file as mono float32 samples at ``sr`` Hz in ``[-1, 1]``, shape ``(n_samples,)``."""
+    path = Path(path)
+    info = probe(path)
+    expected = info.duration if max_duration is None else min(info.duration, max_duration)
+    out = np.empty(int(math.ceil(expected * sr)) + sr, dtype=np.float32)
+    n = 0
+    for block in stream(path, sr=sr, max_duration=max_duration, info=info):
+        if n + len(block) > len(out):
+            out = np.resize(out, max(n + len(block), int(len(out) * 1.5)))
+        out[n : n + len(block)] = block
+        n += len(block)
+    return out[:n].copy() if len(out) - n > sr else out[:n]
+
+
+# -- internals -------------------------------------------------------------------------------------
+
+
+def _check_file(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if size == 0:
+        raise AudioError(f"{path}: file is empty (0 bytes)")
+
+
+def _check_info(path: Path, info: AudioInfo) -> None:
+    if info.channels < 1:
+        raise AudioError(f"{path}: has no audio channels")
+    if info.channels > MAX_CHANNELS:
+        raise AudioError(f"{path}: absurd header: {info.channels} channels")
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"{path}: absurd header: sample rate {info.sample_rate} Hz")
+    if not math.isfinite(info.duration) or info.duration > MAX_PLAUSIBLE_DURATION:
+        raise AudioError(f"{path}: absurd header: duration {info.duration:.0f} s")
+    if info.duration <= 0:
+        raise AudioError(f"{path}: contains no audio (zero length)")
+
+
+def _check_limit(path: Path, duration: float, max_duration: float | None) -> None:
+    if max_duration is not None and duration > max_duration:
+        raise AudioError(f"{path}: is {duration:.1f} s long, over the {max_duration:.1f} s limit")
+
+
+def _probe_soundfile(path: Path) -> AudioInfo | None:
+    import soundfile as sf
+
+    try:
+        i = sf.info(str(path))
+    except Exception:  # not something libsndfile reads: let FFmpeg try
+        return None
+    if i.samplerate <= 0:
+        return AudioInfo(0.0, int(i.samplerate), int(i.channels), "", "")
+    return AudioInfo(
+        duration=i.frames / i.samplerate,
+        sample_rate=int(i.samplerate),
+        channels=int(i.channels),
+        codec=_SF_CODECS.get(i.subtype, str(i.subtype).lower()),
+        container=_SF_CONTAINERS.get(i.format, str(i.format).lower()),
+    )
+
+
+def _probe_av(path: Path) -> AudioInfo:
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: contains no audio stream")
+            s = container.streams.audio[0]
+            if s.duration is not None and s.time_base is not None:
+                duration = float(s.duration * s.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            else:
+                duration = _count_seconds(container, s)
+            cc = s.codec_context
+            codec = cc.name
+            if codec.startswith("pcm_") and codec[-2:] in ("le", "be"):
+                codec = codec[:-2]
+            name = container.format.name
+            return AudioInfo(duration, int(cc.sample_rate or 0), int(cc.channels or 0), codec,
+                             _AV_CONTAINERS.get(name, name.split(",")[0]))
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(f"{path}: not a decodable audio file ({_reason(exc)})") from None
+
+
+def _count_seconds(container, s) -> float:
+    n = sum(frame.samples for frame in container.decode(s))
+    container.seek(0)
+    return n / s.codec_context.sample_rate if s.codec_context.sample_rate else 0.0
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def _blocks_soundfile(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+    import soundfile as sf
+
+    blocksize = max(1024, int(BLOCK_SECONDS * info.sample_rate))
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            block = f.read(blocksize, dtype="float32", always_2d=True)
+            if not len(block):
+                return
+            yield _downmix(block)
+
+
+def _blocks_av(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+    import av
+
+    with av.open(str(path), metadata_errors="ignore") as container:
+        s = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp")  # same rate and layout, planar float32
+        pending: list[np.ndarray] = []
+        n_pending = 0
+        target = int(BLOCK_SECONDS * info.sample_rate)
+        for frame in container.decode(s):
+            for out in resampler.resample(frame):
+                pending.append(_downmix(out.to_ndarray().T))  # (samples, channels)
+                n_pending += pending[-1].size
+            if n_pending >= target:
+                yield np.concatenate(pending)
+                pending, n_pending = [], 0
+        for out in resampler.resample(None):
+            pending.append(_downmix(out.to_ndarray().T))
+        if pending:
+            yield np.concatenate(pending)
+
+
+def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None) -> Iterator[np.ndarray]:
+    use_sf = info.container in set(_SF_CONTAINERS.values()) and path.suffix.lower() not in _AV_ONLY
+    blocks = _blocks_soundfile(path, info) if use_sf else _blocks_av(path, info)
+    resampler = None
+    if info.sample_rate != sr:
+        import soxr
+
+        resampler = soxr.ResampleStream(info.sample_rate, sr, 1, dtype="float32", quality="HQ")
+    n_in = 0
+    limit = None if max_duration is None else max_duration + 1.0
+    try:
+        for block in blocks:
+            n_in += len(block)
+            if limit is not None and n_in / info.sample_rate > limit:
+                _check_limit(path, n_in / info.sample_rate, max_duration)
+            out = resampler.resample_chunk(block) if resampler is not None else block
+            if len(out):
+                yield _clean(out)
+        if resampler is not None:
+            out = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+            if len(out):
+                yield _clean(out)
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(f"{path}: cannot be decoded ({_reason(exc)})") from None
+    decoded = n_in / info.sample_rate
+    if decoded <= 0:
+        raise AudioError(f"{path}: contains no audio (zero length)")
+    if info.duration - decoded > max(1.0, 0.05 * info.duration):
+        raise AudioError(f"{path}: truncated: header declares {info.duration:.1f} s but only "
+                         f"{decoded:.1f} s could be decoded")
+
+
+def _downmix(x: np.ndarray) -> np.ndarray:
+    """(samples, channels) -> (samples,) channel average (a matrix-vector product: fast)."""
+    if x.shape[1] == 1:
+        return np.ascontiguousarray(x[:, 0], dtype=np.float32)
+    return x.astype(np.float32, copy=False) @ np.full(x.shape[1], 1.0 / x.shape[1], dtype=np.float32)
+
+
+def _clean(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.clip(x, -1.0, 1.0, out=x if x.flags.writeable else None)

@@ -1,0 +1,25 @@
+"""The detector's error hierarchy.
+
+Every message is one line that names the bad value (file, field, line) and the reason, so the CLI
+and the web platform can show it to a person as is.
+"""
+
+
+class DetectorError(Exception):
+    """Base class of every error the detector raises on purpose."""
+
+
+class AudioError(DetectorError):
+    """An audio file cannot be used: not audio, truncated, empty, absurd header, too long."""
+
+
+class FormatError(DetectorError):
+    """An annotation (segments) file or value is malformed."""
+
+
+class CheckpointError(DetectorError):
+    """A checkpoint file is unreadable, incomplete or does not match what the caller expects."""
+
+
+class NoDefaultModelError(DetectorError):
+    """No model was given and no default model is installed."""

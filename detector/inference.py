@@ -1,0 +1,276 @@
+"""Run a model over whole songs: frame probabilities, then segments.
+
+A song's log-mel frames are cut into a few long windows (``chunk_s`` seconds each plus
+``context_s`` on both sides, the last one aligned to the song's end). Every frame takes its
+probability from the window where it sits farthest from an edge, so each window is an ordinary
+forward pass over ~30 s and never one pass per frame. Windows of equal length from many songs go
+through the model together, in batches of at most ``max_batch_frames`` frames (bounded memory).
+
+Two backends share the interface ``normalization``, ``feature_config``, ``postprocess`` and
+``logits(x)``: :class:`~detector.checkpoint.Bundle` (PyTorch) and :class:`OnnxBundle`
+(ONNX Runtime, see :func:`export_onnx`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from .audio import AudioInfo, probe, stream
+from .config import FRAME_RATE, FeatureConfig
+from .errors import CheckpointError
+from .features import Normalization, logmel, logmel_blocks
+from .labels import Segment
+from .postprocess import PostprocessConfig, segments_from_probabilities
+
+CHUNK_S = 30.0
+CONTEXT_S = 2.0
+MAX_BATCH_FRAMES = 12_000
+
+
+class Backend(Protocol):
+    feature_config: FeatureConfig
+    normalization: Normalization
+    postprocess: PostprocessConfig
+
+    def logits(self, x: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class Detection:
+    """Result of :func:`detect_file`: ``probabilities`` ``(n_frames,)`` float32 on the 10 ms grid,
+    ``segments`` a full partition of ``[0, duration]`` seconds, ``info`` the file's header."""
+
+    probabilities: np.ndarray
+    segments: list[Segment]
+    duration: float
+    info: AudioInfo
+
+
+class _Window(NamedTuple):
+    song: int
+    start: int  # first frame of the window
+    length: int  # frames
+    own_lo: int  # frames [own_lo, own_hi) take their value from this window
+    own_hi: int
+
+
+def windows(n: int, *, chunk: int, context: int) -> list[tuple[int, int, int, int]]:
+    """``(start, length, own_lo, own_hi)`` frame windows covering ``n`` frames.
+
+    Windows are ``chunk + 2 * context`` long (one shorter window when ``n`` is smaller), the last
+    aligned to the end; the owned ranges partition ``[0, n)`` and every owned frame has at least
+    ``context`` frames of context on each side (except at the song's ends).
+    """
+    if n <= 0:
+        return []
+    length = chunk + 2 * context
+    if n <= length:
+        return [(0, n, 0, n)]
+    starts = list(range(0, n - length, chunk)) + [n - length]
+    bounds = [0] + [(a + length + b) // 2 for a, b in zip(starts[:-1], starts[1:], strict=True)] + [n]
+    return [(s, length, lo, hi) for s, lo, hi in zip(starts, bounds[:-1], bounds[1:], strict=True)]
+
+
+def predict_features_batch(
+    backend: Backend,
+    features: Sequence[np.ndarray],
+    *,
+    chunk_s: float = CHUNK_S,
+    context_s: float = CONTEXT_S,
+    max_batch_frames: int = MAX_BATCH_FRAMES,
+) -> list[np.ndarray]:
+    """Frame probabilities for each log-mel array ``(n_frames, n_mels)`` (not yet normalised).
+
+    Returns one float32 array ``(n_frames,)`` per input, each frame in ``[0, 1]``.
+    """
+    from scipy.special import expit
+
+    chunk, context = max(1, int(round(chunk_s * FRAME_RATE))), max(0, int(round(context_s * FRAME_RATE)))
+    groups: dict[int, list[_Window]] = defaultdict(list)
+    for k, f in enumerate(features):
+        for w in windows(len(f), chunk=chunk, context=context):
+            groups[w[1]].append(_Window(k, *w))
+    outs = [np.zeros(len(f), dtype=np.float32) for f in features]
+    norm = backend.normalization
+    for length, group in groups.items():
+        per_batch = max(1, max_batch_frames // length)
+        for i in range(0, len(group), per_batch):
+            batch = group[i : i + per_batch]
+            x = np.empty((len(batch), length, norm.mean.size), dtype=np.float32)
+            for row, w in zip(x, batch, strict=True):
+                norm.apply(features[w.song][w.start : w.start + length], out=row)
+            p = expit(backend.logits(x)).astype(np.float32, copy=False)
+            for row, w in zip(p, batch, strict=True):
+                outs[w.song][w.own_lo : w.own_hi] = row[w.own_lo - w.start : w.own_hi - w.start]
+    return outs
+
+
+def predict_features(backend: Backend, features: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Frame probabilities ``(n_frames,)`` float32 of one log-mel array ``(n_frames, n_mels)``."""
+    return predict_features_batch(backend, [features], **kwargs)[0]
+
+
+def predict(backend: Backend, y: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Frame probabilities ``(ceil(len(y) / 160),)`` float32 of 16 kHz mono audio ``y``."""
+    return predict_features(backend, logmel(y, config=backend.feature_config), **kwargs)
+
+
+def predict_batch(backend: Backend, ys: Sequence[np.ndarray], **kwargs: Any) -> list[np.ndarray]:
+    """:func:`predict` for several songs, their windows batched together through the model."""
+    feats = [logmel(y, config=backend.feature_config) for y in ys]
+    return predict_features_batch(backend, feats, **kwargs)
+
+
+def file_features(
+    path: str | os.PathLike,
+    *,
+    config: FeatureConfig = FeatureConfig(),
+    max_duration: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[np.ndarray, float, AudioInfo]:
+    """Log-mel ``(n_frames, n_mels)`` of a file, decoded and analysed block by block.
+
+    Returns ``(features, duration_s, info)``; the audio itself is never held whole, so memory is
+    the features (~32 KB per second) plus one block. ``progress(fraction)`` follows the decoding.
+    """
+    info = probe(path)
+    n_samples = 0
+
+    def counted():
+        nonlocal n_samples
+        for block in stream(path, sr=config.sample_rate, max_duration=max_duration, info=info):
+            n_samples += len(block)
+            if progress is not None:
+                progress(min(1.0, n_samples / config.sample_rate / info.duration))
+            yield block
+
+    out = np.empty((int(math.ceil(info.duration * FRAME_RATE)) + FRAME_RATE, config.n_mels), np.float32)
+    n = 0
+    for part in logmel_blocks(counted(), config=config):
+        if n + len(part) > len(out):
+            out = np.resize(out, (max(n + len(part), int(len(out) * 1.25)), config.n_mels))
+        out[n : n + len(part)] = part
+        n += len(part)
+    return out[:n], n_samples / config.sample_rate, info
+
+
+def detect_file(
+    path: str | os.PathLike,
+    *,
+    bundle: Backend,
+    progress: Callable[[float], None] | None = None,
+    max_duration: float | None = None,
+    postprocess: PostprocessConfig | None = None,
+) -> Detection:
+    """Decode ``path``, run the model, post-process: probabilities and a full segment partition.
+
+    ``progress(fraction)`` is called with 0..1 (decoding takes the first 80 %).
+    ``postprocess`` overrides the bundle's own post-processing parameters.
+    """
+    report = (lambda f: progress(0.8 * f)) if progress is not None else None
+    feats, duration, info = file_features(path, config=bundle.feature_config, max_duration=max_duration,
+                                          progress=report)
+    p = predict_features(bundle, feats)
+    del feats
+    segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)
+    if progress is not None:
+        progress(1.0)
+    return Detection(p, segments, duration, info)
+
+
+# -- ONNX Runtime backend ----------------------------------------------------------------------------
+
+
+@dataclass
+class OnnxBundle:
+    """An exported model run by ONNX Runtime, with the same interface as a checkpoint Bundle."""
+
+    session: Any
+    feature_config: FeatureConfig
+    normalization: Normalization
+    postprocess: PostprocessConfig
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Normalised features ``(batch, frames, n_mels)`` float32 -> logits ``(batch, frames)``."""
+        return self.session.run(["logits"], {"features": np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+
+def export_onnx(bundle, path: str | os.PathLike) -> Path:
+    """Write ``bundle``'s model to ``path`` as ONNX (input ``features`` ``(batch, frames, n_mels)``,
+    output ``logits`` ``(batch, frames)``), with feature config, normalisation and post-processing
+    stored as metadata so :func:`load_onnx` needs nothing else."""
+    import onnx
+    import torch
+
+    path = Path(path)
+    model = bundle.model.eval()
+    dummy = torch.zeros(1, 64, bundle.feature_config.n_mels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (dummy,), str(path), dynamo=False, input_names=["features"],
+                          output_names=["logits"], opset_version=17,
+                          dynamic_axes={"features": {0: "batch", 1: "frames"}, "logits": {0: "batch", 1: "frames"}})
+    proto = onnx.load(str(path))
+    meta = {k: v for k, v in getattr(bundle, "metadata", {}).items()
+            if k in ("kind", "parent", "created", "seed", "format_version", "versions")}
+    for key, value in {
+        "feature_config": bundle.feature_config.to_dict(),
+        "normalization": bundle.normalization.to_dict(),
+        "postprocess": bundle.postprocess.to_dict(),
+        "model_config": bundle.model_config.to_dict(),
+        "metadata": meta,
+    }.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value, default=str)
+    tmp = path.with_name(f".{path.name}.tmp")
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def load_onnx(path: str | os.PathLike, *, expect_feature_config: FeatureConfig | None = None,
+              threads: int | None = None) -> OnnxBundle:
+    """An :class:`OnnxBundle` from a file written by :func:`export_onnx`."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        props = session.get_modelmeta().custom_metadata_map
+        feature_config = FeatureConfig.from_dict(json.loads(props["feature_config"]))
+        normalization = Normalization.from_dict(json.loads(props["normalization"]))
+        postprocess = PostprocessConfig.from_dict(json.loads(props["postprocess"]))
+        metadata = json.loads(props.get("metadata", "{}"))
+    except KeyError as exc:
+        raise CheckpointError(f"{path}: ONNX model lacks the {exc.args[0]!r} metadata") from None
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a usable ONNX model ({' '.join(str(exc).split())[:200]})") from None
+    if expect_feature_config is not None and feature_config != expect_feature_config:
+        raise CheckpointError(f"{path}: feature_config differs from the expected one")
+    metadata["path"] = str(path)
+    return OnnxBundle(session, feature_config, normalization, postprocess, metadata)
+
+
+def load_model(path: str | os.PathLike | None = None, *, expect_feature_config: FeatureConfig | None = None):
+    """A backend from ``path`` (``.onnx`` -> :class:`OnnxBundle`, else a checkpoint
+    :class:`~detector.checkpoint.Bundle`); ``None`` loads the shipped default model."""
+    from .checkpoint import default_model_path, load_checkpoint
+
+    path = Path(path) if path is not None else default_model_path()
+    if path.suffix.lower() == ".onnx":
+        return load_onnx(path, expect_feature_config=expect_feature_config)
+    return load_checkpoint(path, expect_feature_config=expect_feature_config)
