@@ -16,6 +16,8 @@ class EvaluationReport(models.Model):
     per_song = models.JSONField(default=list)
     curves = models.JSONField(default=dict)
     effort = models.JSONField(default=list, blank=True)
+    reference = models.CharField(max_length=16, default="verified")  # "verified" or "current" revisions
+    skipped = models.JSONField(default=list, blank=True)  # [{"song": id, "title": str, "reason": str}, ...]
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
