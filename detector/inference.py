@@ -206,24 +206,24 @@ class OnnxBundle:
         return self.session.run(["logits"], {"features": np.ascontiguousarray(x, dtype=np.float32)})[0]
 
 
-def export_onnx(bundle, path: str | os.PathLike) -> Path:
-    """Write ``bundle``'s model to ``path`` as ONNX (input ``features`` ``(batch, frames, n_mels)``,
-    output ``logits`` ``(batch, frames)``), with feature config, normalisation and post-processing
-    stored as metadata so :func:`load_onnx` needs nothing else."""
+def _onnx_model(bundle):
+    """The ONNX ``ModelProto`` of a checkpoint bundle, metadata included."""
+    import io
+
     import onnx
     import torch
 
-    path = Path(path)
     model = bundle.model.eval()
     dummy = torch.zeros(1, 64, bundle.feature_config.n_mels)
+    buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (dummy,), str(path), dynamo=False, input_names=["features"],
+        torch.onnx.export(model, (dummy,), buffer, dynamo=False, input_names=["features"],
                           output_names=["logits"], opset_version=17,
                           dynamic_axes={"features": {0: "batch", 1: "frames"}, "logits": {0: "batch", 1: "frames"}})
-    proto = onnx.load(str(path))
+    proto = onnx.load_from_string(buffer.getvalue())
     meta = {k: v for k, v in getattr(bundle, "metadata", {}).items()
-            if k in ("kind", "parent", "created", "seed", "format_version", "versions")}
+            if k in ("kind", "parent", "created", "seed", "format_version", "versions", "path")}
     for key, value in {
         "feature_config": bundle.feature_config.to_dict(),
         "normalization": bundle.normalization.to_dict(),
@@ -233,44 +233,78 @@ def export_onnx(bundle, path: str | os.PathLike) -> Path:
     }.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value, default=str)
+    return proto
+
+
+def export_onnx(bundle, path: str | os.PathLike) -> Path:
+    """Write ``bundle``'s model to ``path`` as ONNX (input ``features`` ``(batch, frames, n_mels)``,
+    output ``logits`` ``(batch, frames)``), with feature config, normalisation and post-processing
+    stored as metadata so :func:`load_onnx` needs nothing else. Written atomically."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    onnx.save(proto, str(tmp))
+    tmp.write_bytes(_onnx_model(bundle).SerializeToString())
     os.replace(tmp, path)
     return path
+
+
+def to_onnx(bundle, *, threads: int | None = None) -> OnnxBundle:
+    """The same model as an in-memory :class:`OnnxBundle` (about 0.5 s; 3-4x faster inference)."""
+    return _onnx_bundle(_onnx_model(bundle).SerializeToString(), threads=threads,
+                        name=getattr(bundle, "metadata", {}).get("path", "<model>"))
 
 
 def load_onnx(path: str | os.PathLike, *, expect_feature_config: FeatureConfig | None = None,
               threads: int | None = None) -> OnnxBundle:
     """An :class:`OnnxBundle` from a file written by :func:`export_onnx`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such ONNX model file")
+    bundle = _onnx_bundle(str(path), threads=threads, name=str(path))
+    if expect_feature_config is not None and bundle.feature_config != expect_feature_config:
+        raise CheckpointError(f"{path}: feature_config differs from the expected one")
+    return bundle
+
+
+def _onnx_bundle(model: str | bytes, *, threads: int | None, name: str) -> OnnxBundle:
     import onnxruntime as ort
 
-    path = Path(path)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+    options.intra_op_num_threads = threads or 1  # one thread: the GRU's tiny steps do not parallelise
     options.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
         props = session.get_modelmeta().custom_metadata_map
         feature_config = FeatureConfig.from_dict(json.loads(props["feature_config"]))
         normalization = Normalization.from_dict(json.loads(props["normalization"]))
         postprocess = PostprocessConfig.from_dict(json.loads(props["postprocess"]))
         metadata = json.loads(props.get("metadata", "{}"))
     except KeyError as exc:
-        raise CheckpointError(f"{path}: ONNX model lacks the {exc.args[0]!r} metadata") from None
+        raise CheckpointError(f"{name}: ONNX model lacks the {exc.args[0]!r} metadata") from None
     except Exception as exc:
-        raise CheckpointError(f"{path}: not a usable ONNX model ({' '.join(str(exc).split())[:200]})") from None
-    if expect_feature_config is not None and feature_config != expect_feature_config:
-        raise CheckpointError(f"{path}: feature_config differs from the expected one")
-    metadata["path"] = str(path)
+        raise CheckpointError(f"{name}: not a usable ONNX model ({' '.join(str(exc).split())[:200]})") from None
+    metadata.setdefault("path", name)
     return OnnxBundle(session, feature_config, normalization, postprocess, metadata)
 
 
-def load_model(path: str | os.PathLike | None = None, *, expect_feature_config: FeatureConfig | None = None):
-    """A backend from ``path`` (``.onnx`` -> :class:`OnnxBundle`, else a checkpoint
-    :class:`~detector.checkpoint.Bundle`); ``None`` loads the shipped default model."""
+def load_model(
+    path: str | os.PathLike | None = None,
+    *,
+    runtime: str = "torch",
+    threads: int | None = None,
+    expect_feature_config: FeatureConfig | None = None,
+):
+    """A backend for :func:`predict` / :func:`detect_file` from a checkpoint or ``.onnx`` file.
+
+    ``path=None`` loads the shipped default model (:func:`~detector.checkpoint.default_model_path`).
+    ``runtime="onnx"`` runs a ``.pt`` checkpoint through ONNX Runtime (converted in memory);
+    ``.onnx`` files always use ONNX Runtime.
+    """
     from .checkpoint import default_model_path, load_checkpoint
 
+    if runtime not in ("torch", "onnx"):
+        raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
     path = Path(path) if path is not None else default_model_path()
     if path.suffix.lower() == ".onnx":
-        return load_onnx(path, expect_feature_config=expect_feature_config)
-    return load_checkpoint(path, expect_feature_config=expect_feature_config)
+        return load_onnx(path, expect_feature_config=expect_feature_config, threads=threads)
+    bundle = load_checkpoint(path, expect_feature_config=expect_feature_config)
+    return to_onnx(bundle, threads=threads) if runtime == "onnx" else bundle

@@ -208,3 +208,8 @@ def validate_partition(segments: Sequence[Segment], *, duration: float, toleranc
             raise FormatError(f"segments {k - 1} and {k} overlap between {seg.start:.3f} s and {prev.end:.3f} s")
     if abs(segments[-1].end - duration) > tolerance:
         raise FormatError(f"last segment ends at {segments[-1].end:.3f} s, not at the duration {duration:.3f} s")
+
+
+def duration_to_n_frames(duration: float) -> int:
+    """Number of frames that start before ``duration`` seconds: ``ceil(duration * FRAME_RATE)``."""
+    return max(0, int(math.ceil(round(float(duration) * FRAME_RATE, 6))))

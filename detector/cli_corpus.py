@@ -1,0 +1,97 @@
+"""``python -m detector corpus ...``: build the source-task corpus and its free material.
+
+    corpus synth-speech --out DIR -n N [--text DIR]       espeak-ng / festival speech and singing
+    corpus render-music --out DIR -n N [--seconds S]      music21 scores -> fluidsynth instrumentals
+    corpus source --speech DIR... --music DIR... --hours H --out DIR --seed S
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.replace(",", ":").split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH, got {text!r}") from None
+    return lo, hi
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("corpus", help="build the speech+music source corpus and its material",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="corpus_command", metavar="STEP", required=True)
+
+    s = sub.add_parser("source", help="mix speech over instrumental music into a labelled corpus")
+    s.add_argument("--speech", nargs="+", required=True, metavar="DIR",
+                   help="folders of clean speech (any depth; a <file>.lab next to an audio file is used as its "
+                        "alignment, otherwise an energy VAD finds the endpoints); each folder is drawn equally often")
+    s.add_argument("--music", nargs="+", required=True, metavar="DIR", help="folders of instrumental music")
+    size = s.add_mutually_exclusive_group(required=True)
+    size.add_argument("--hours", type=float, help="total duration of the mixtures")
+    size.add_argument("--clips", type=int, help="exact number of clips")
+    s.add_argument("--out", "-o", required=True, help="output folder (must be empty unless --overwrite)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--smr", type=_range, default=(-6.0, 6.0), metavar="LOW:HIGH",
+                   help="speech-to-music ratio range in dB (default -6:6)")
+    s.add_argument("--clip-seconds", type=_range, default=(8.0, 14.0), metavar="LOW:HIGH")
+    s.add_argument("--music-only", type=float, default=0.15, help="share of clips without speech (default 0.15)")
+    s.add_argument("--max-utterances", type=int, default=3)
+    s.add_argument("--val-percent", type=float, default=5.0,
+                   help="percent of files held out for validation clips (default 5)")
+    s.add_argument("--no-song-like", action="store_true",
+                   help="plain speech: no pitch shift, vibrato or reverb")
+    s.add_argument("--workers", type=int, default=1, help="processes (output is the same for any number)")
+    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    t = sub.add_parser("synth-speech", help="synthesise speech and singing with espeak-ng and festival")
+    t.add_argument("--out", "-o", required=True)
+    t.add_argument("-n", type=int, required=True, help="number of utterances")
+    t.add_argument("--text", help="folder of Fish Fillets dialogue scripts (from scripts/get_source_material.sh); "
+                                  "default: a few built-in rhymes")
+    t.add_argument("--kinds", nargs="+", default=["espeak-sing", "espeak-speech", "festival-sing", "festival-speech"])
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, default=1)
+    t.add_argument("--quiet", action="store_true")
+
+    m = sub.add_parser("render-music", help="render instrumental music from the music21 corpus with fluidsynth")
+    m.add_argument("--out", "-o", required=True)
+    m.add_argument("-n", type=int, required=True, help="number of clips")
+    m.add_argument("--seconds", type=float, default=40.0, help="length of each clip")
+    m.add_argument("--max-scores", type=int, default=200, help="how many corpus scores to draw from")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--workers", type=int, default=1)
+    m.add_argument("--quiet", action="store_true")
+
+
+def run(args) -> int:
+    from detector import corpus
+
+    t0 = time.perf_counter()
+    if args.corpus_command == "source":
+        cfg = corpus.MixConfig(smr_db=args.smr, clip_s=args.clip_seconds, music_only_share=args.music_only,
+                               max_utterances=args.max_utterances, val_percent=args.val_percent)
+        if args.no_song_like:
+            import dataclasses
+
+            cfg = dataclasses.replace(cfg, pitch_shift_prob=0.0, vibrato_prob=0.0, reverb_prob=0.0)
+        summary = corpus.build_source_corpus(
+            speech=args.speech, music=args.music, out=args.out, hours=args.hours, clips=args.clips,
+            seed=args.seed, config=cfg, workers=args.workers, progress=not args.quiet, overwrite=args.overwrite)
+        minutes = (time.perf_counter() - t0) / 60
+        tot = summary["totals"]
+        print(json.dumps({"out": args.out, **tot, "build_minutes": round(minutes, 2),
+                          "hours_per_minute": round(tot["hours"] / max(minutes, 1e-9), 4)}, indent=2))
+    elif args.corpus_command == "synth-speech":
+        info = corpus.synthesize_speech(out=args.out, n=args.n, seed=args.seed, text_dir=args.text, kinds=args.kinds,
+                                        workers=args.workers, progress=not args.quiet)
+        print(json.dumps({**info, "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
+    else:
+        info = corpus.render_music(out=args.out, n=args.n, seconds=args.seconds, seed=args.seed,
+                                   max_scores=args.max_scores, workers=args.workers, progress=not args.quiet)
+        print(json.dumps({**info, "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
+    return 0

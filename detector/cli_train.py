@@ -1,0 +1,127 @@
+"""``python -m detector train --corpus DIR -o model.pt``: train a CRNN on a labelled corpus.
+
+The corpus is a source corpus (``DIR/train`` + ``DIR/val``, from ``corpus source``) or any labelled
+collection of ``<item>/audio.* + labels.lab`` (then ``--val DIR`` or a held-out share of items).
+Writes a self-describing checkpoint (threshold tuned on the validation items after a 0.8 s median
+filter), and a resumable state file ``<out>.state`` after every epoch (``--resume`` continues it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train a CRNN on a labelled corpus (the source model)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", required=True, help="source corpus folder (train/ + val/) or a labelled collection")
+    p.add_argument("--val", help="validation collection (default: CORPUS/val, else 10%% of the items)")
+    p.add_argument("-o", "--out", required=True, help="checkpoint to write (.pt)")
+    p.add_argument("--kind", default="source", choices=["source", "target", "baseline"])
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--steps", type=int, default=200, help="steps per epoch")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--crop-seconds", type=float, default=4.0)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--patience", type=int, default=6, help="epochs without validation-F1 gain before stopping")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, help="stop after this much wall time (best weights kept)")
+    p.add_argument("--cache", help="feature cache folder (default: CORPUS/.cache when writable)")
+    p.add_argument("--resume", action="store_true", help="continue from <out>.state")
+    p.add_argument("--eval", metavar="DIR", help="also report frame metrics on this labelled collection "
+                                                 "(e.g. real songs), stored in the checkpoint's metrics")
+    p.add_argument("--quiet", action="store_true")
+
+
+def _writable(path: Path) -> bool:
+    import os
+
+    return os.access(path, os.W_OK)
+
+
+def run(args) -> int:
+    import dataclasses
+
+    from detector.augment import AugmentConfig
+    from detector.checkpoint import save_checkpoint
+    from detector.config import FeatureConfig
+    from detector.data import FrameDataset
+    from detector.errors import DetectorError
+    from detector.model import build_model
+    from detector.postprocess import PostprocessConfig
+    from detector.train import TrainConfig, evaluate, predict_probabilities, train, tune_threshold
+
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        raise DetectorError(f"corpus folder {str(corpus)!r} does not exist")
+    fcfg = FeatureConfig()
+    cache = Path(args.cache) if args.cache else (corpus / ".cache" if _writable(corpus) else None)
+    progress = not args.quiet
+    if (corpus / "train").is_dir() and args.val is None and (corpus / "val").is_dir():
+        train_set = FrameDataset.from_collection(corpus / "train", feature_config=fcfg, cache_dir=cache,
+                                                 progress=progress)
+        val_set = FrameDataset.from_collection(corpus / "val", feature_config=fcfg, cache_dir=cache, progress=progress)
+    elif args.val:
+        train_set = FrameDataset.from_collection(corpus, feature_config=fcfg, cache_dir=cache, progress=progress)
+        val_set = FrameDataset.from_collection(args.val, feature_config=fcfg, cache_dir=cache, progress=progress)
+    else:
+        full = FrameDataset.from_collection(corpus, feature_config=fcfg, cache_dir=cache, progress=progress)
+        if len(full) < 2:
+            raise DetectorError(f"corpus {str(corpus)!r} has {len(full)} item(s); need at least 2 or --val")
+        every = max(2, round(len(full) / max(1, round(0.1 * len(full)))))
+        val_idx = [i for i in range(len(full)) if i % every == every - 1]
+        train_set = full.subset([i for i in range(len(full)) if i not in set(val_idx)])
+        val_set = full.subset(val_idx)
+    aug = AugmentConfig(enabled=not args.no_augment)
+    cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
+                      crop_seconds=args.crop_seconds, lr=args.lr, weight_decay=args.weight_decay,
+                      patience=args.patience, num_threads=args.threads, augment=aug)
+    out = Path(args.out)
+    state = out.with_name(out.name + ".state")
+    model = build_model(seed=args.seed)
+    t0 = time.perf_counter()
+    result = train(model, train_set, val_set, config=cfg, seed=args.seed, state_path=state, resume=args.resume,
+                   progress=progress, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
+    wall = time.perf_counter() - t0
+    # threshold on the validation items (0.8 s median filter, the usual protocol)
+    probs = predict_probabilities(result.model, val_set.features, normalization=result.normalization)
+    threshold, tuned = tune_threshold(probs, val_set.labels, median_s=0.8)
+    post = PostprocessConfig(median_s=0.8, threshold=threshold)
+    metrics: dict = {
+        "val_raw": {k: round(v, 4) if isinstance(v, float) else v for k, v in result.best_metrics.items()},
+        "val": {k: round(v, 4) if isinstance(v, float) else v for k, v in tuned.items()},
+        "val_items": len(val_set), "val_hours": round(val_set.n_frames / 360000, 3),
+        "train_items": len(train_set), "train_hours": round(train_set.n_frames / 360000, 3),
+    }
+    if args.eval:
+        ev = FrameDataset.from_collection(args.eval, feature_config=fcfg, progress=progress)
+        raw = evaluate(result.model, ev, normalization=result.normalization, threshold=0.5)
+        smooth = evaluate(result.model, ev, normalization=result.normalization, threshold=threshold, median_s=0.8)
+        metrics["eval"] = {"collection": str(args.eval), "items": len(ev),
+                           "raw_0.5": {k: round(v, 4) if isinstance(v, float) else v for k, v in raw.items()},
+                           "postprocessed": {k: round(v, 4) if isinstance(v, float) else v
+                                             for k, v in smooth.items()}}
+    manifest = None
+    if (corpus / "corpus.json").is_file():
+        summary = json.loads((corpus / "corpus.json").read_text())
+        manifest = {k: summary[k] for k in ("format", "seed", "sources", "totals", "mix_config") if k in summary}
+        manifest["corpus"] = str(corpus)
+    else:
+        manifest = {"corpus": str(corpus), "train_items": train_set.names, "val_items": val_set.names}
+    training = result.summary()
+    training["wall_seconds"] = round(wall, 1)
+    save_checkpoint(out, model=result.model, feature_config=fcfg, normalization=result.normalization,
+                    postprocess=post, training=training, seed=args.seed, manifest=manifest, metrics=metrics,
+                    kind=args.kind)
+    report = {"out": str(out), "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+              "stopped": result.stopped, "train_seconds": round(result.train_seconds, 1),
+              "wall_seconds": round(wall, 1), "frames_per_second": round(result.frames_per_second, 1),
+              "threshold": threshold, "metrics": metrics, "augment": dataclasses.asdict(aug)["enabled"]}
+    print(json.dumps(report, indent=2))
+    return 0
