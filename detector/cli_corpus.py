@@ -38,8 +38,8 @@ def add_parser(subparsers) -> None:
     s.add_argument("--smr", type=_range, default=(-6.0, 6.0), metavar="LOW:HIGH",
                    help="speech-to-music ratio range in dB (default -6:6)")
     s.add_argument("--clip-seconds", type=_range, default=(8.0, 14.0), metavar="LOW:HIGH")
-    s.add_argument("--music-only", type=float, default=0.15, help="share of clips without speech (default 0.15)")
-    s.add_argument("--max-utterances", type=int, default=3)
+    s.add_argument("--music-only", type=float, default=0.1, help="share of clips without speech (default 0.1)")
+    s.add_argument("--max-utterances", type=int, default=6)
     s.add_argument("--val-percent", type=float, default=5.0,
                    help="percent of files held out for validation clips (default 5)")
     s.add_argument("--no-song-like", action="store_true",

@@ -228,10 +228,10 @@ class MixConfig:
 
     clip_s: tuple[float, float] = (8.0, 14.0)
     smr_db: tuple[float, float] = (-6.0, 6.0)
-    music_only_share: float = 0.15
-    max_utterances: int = 3
-    lead_s: tuple[float, float] = (0.0, 3.0)
-    gap_s: tuple[float, float] = (0.3, 2.5)
+    music_only_share: float = 0.1
+    max_utterances: int = 6
+    lead_s: tuple[float, float] = (0.0, 2.0)
+    gap_s: tuple[float, float] = (0.2, 1.5)
     pitch_shift_semitones: tuple[float, float] = (-3.0, 4.0)
     pitch_shift_prob: float = 0.6
     vibrato_prob: float = 0.5
