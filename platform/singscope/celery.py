@@ -7,14 +7,15 @@ import os
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "singscope.settings")
 
 app = Celery("singscope")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("detect"), Queue("train"))
-app.conf.task_routes = {"jobs.tasks.run_training_job": {"queue": "train"}}
+# Explicit exchanges: a bare Queue("train") would inherit the default exchange and routing key
+# ("detect") and training messages would land on the detection queue.
+app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("detect", "train"))
 app.autodiscover_tasks()
 
 
