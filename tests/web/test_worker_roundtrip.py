@@ -26,3 +26,11 @@ def test_the_worker_heartbeat_makes_healthz_healthy(celery_worker_process, clien
         time.sleep(0.5)
     assert response.status_code == 200, response.json()
     assert response.json()["worker"]["age_seconds"] < 10
+
+
+def test_training_and_detection_messages_are_routed_to_their_own_queues():
+    from singscope.celery import app
+
+    for name in ("detect", "train"):
+        queue = app.amqp.queues[name]
+        assert (queue.exchange.name, queue.routing_key) == (name, name)
