@@ -1,0 +1,164 @@
+"""The `process` job of an upload: probe, one decoding pass (waveform peaks + detector features),
+a browser-playable rendition when the original is not one, detection with the active/default
+model, then status ready. On failure the song is `failed` with a readable reason and every file
+this job made is removed (the original stays, so the user can see what failed and delete it)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from detector.audio import AudioInfo, probe, stream
+from songs.files import local_path, song_dir, storage_delete
+from songs.models import Song, SongStatus
+from songs.peaks import PEAKS_SAMPLE_RATE, PeakAccumulator, peaks_document, peaks_gzip
+
+log = logging.getLogger(__name__)
+
+# (container, codec) Chromium's <audio> plays as is; everything else gets a FLAC rendition.
+PLAYABLE = {
+    ("wav", "pcm_s16"), ("wav", "pcm_s24"), ("wav", "pcm_s32"), ("wav", "pcm_f32"), ("wav", "pcm_u8"),
+    ("flac", "pcm_s16"), ("flac", "pcm_s24"), ("flac", "pcm_s8"), ("flac", "flac"),
+    ("ogg", "vorbis"), ("ogg", "opus"), ("ogg", "flac"), ("mp3", "mp3"), ("mp4", "aac"), ("mp4", "mp3"),
+    ("matroska", "opus"), ("matroska", "vorbis"),
+}
+MAX_PLAYABLE_RATE = 192_000
+
+
+def needs_rendition(info: AudioInfo) -> bool:
+    return (info.container, info.codec) not in PLAYABLE or info.sample_rate > MAX_PLAYABLE_RATE or info.channels > 2
+
+
+def rendition_make(src: Path, dest: Path, *, info: AudioInfo) -> None:
+    """Decode ``src`` with FFmpeg (PyAV) and write a FLAC Chromium plays: same rate (<= 192 kHz),
+    mono or stereo, 16 or 24 bit. Streams block by block."""
+    import av
+    import soundfile as sf
+
+    channels = 1 if info.channels == 1 else 2
+    rate = min(info.sample_rate, MAX_PLAYABLE_RATE)
+    subtype = "PCM_16" if info.codec in ("pcm_s16", "pcm_u8", "pcm_s8", "mp3", "aac", "vorbis", "opus") else "PCM_24"
+    with av.open(str(src), metadata_errors="ignore") as container, \
+            sf.SoundFile(str(dest), "w", samplerate=rate, channels=channels, format="FLAC", subtype=subtype) as out:
+        s = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono" if channels == 1 else "stereo", rate=rate)
+        for frame in container.decode(s):
+            for converted in resampler.resample(frame):
+                out.write(np.clip(converted.to_ndarray().reshape(-1, channels), -1.0, 1.0))
+        for converted in resampler.resample(None):
+            out.write(np.clip(converted.to_ndarray().reshape(-1, channels), -1.0, 1.0))
+
+
+def song_process_handler(*, job, ctx) -> dict:
+    from jobs.detection import bundle_load, model_version_for_project, prediction_store
+    from jobs.services import JobCancelled
+
+    song = Song.objects.filter(pk=job.params.get("song_id"), project=job.project).select_related("project").first()
+    if song is None:
+        return {"message": "The song was deleted before it was processed"}
+    made: list[str] = []
+    previous = [song.peaks.name, song.playable.name]  # a re-run replaces these once it succeeds
+    timings: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        ctx.progress(0.01, "Reading the audio", force=True)
+        with local_path(song.original.name) as path:
+            info = probe(path)
+            mv = model_version_for_project(song.project)
+            bundle = bundle_load(mv) if mv is not None else None
+            peaks = PeakAccumulator()
+            max_duration = settings.MAX_AUDIO_MINUTES * 60
+
+            def blocks():
+                for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info):
+                    peaks.push(block)
+                    ctx.progress(0.05 + 0.6 * min(1.0, peaks.n_samples / PEAKS_SAMPLE_RATE / info.duration),
+                                 "Decoding, waveform" + (" and features" if bundle is not None else ""))
+                    yield block
+
+            features = None
+            if bundle is not None:
+                from detector.features import logmel_blocks
+
+                parts = list(logmel_blocks(blocks(), config=bundle.feature_config))
+                features = np.concatenate(parts) if parts else np.zeros((0, bundle.feature_config.n_mels), np.float32)
+            else:
+                for _ in blocks():
+                    pass
+            duration = peaks.n_samples / PEAKS_SAMPLE_RATE
+            timings["decode"] = time.perf_counter() - t0
+
+            t = time.perf_counter()
+            doc = peaks_document(peaks.finish(), duration=duration)
+            peaks_name = default_storage.save(f"{song_dir(song)}/peaks.json.gz", ContentFile(peaks_gzip(doc)))
+            made.append(peaks_name)
+            timings["peaks"] = time.perf_counter() - t
+
+            playable_name = ""
+            if needs_rendition(info):
+                t = time.perf_counter()
+                ctx.progress(0.7, "Making a version the browser can play", force=True)
+                fd, tmp = tempfile.mkstemp(suffix=".flac")
+                os.close(fd)
+                try:
+                    rendition_make(path, Path(tmp), info=info)
+                    with open(tmp, "rb") as f:
+                        playable_name = default_storage.save(f"{song_dir(song)}/playable.flac", File(f))
+                    made.append(playable_name)
+                finally:
+                    Path(tmp).unlink(missing_ok=True)
+                timings["rendition"] = time.perf_counter() - t
+
+        Song.objects.filter(pk=song.pk).update(
+            duration=round(duration, 6), sample_rate=info.sample_rate, channels=info.channels, codec=info.codec[:64],
+            peaks=peaks_name, playable=playable_name,
+        )
+        song.refresh_from_db()
+
+        detection = "skipped: no model is installed"
+        if bundle is not None:
+            t = time.perf_counter()
+            ctx.progress(0.85, f"Detecting vocals with {mv.name}", force=True)
+            from detector.inference import predict_features
+            from detector.postprocess import segments_from_probabilities
+
+            probabilities = predict_features(bundle, features)
+            del features
+            segments = segments_from_probabilities(probabilities, config=bundle.postprocess, duration=duration)
+            prediction_store(song=song, model_version=mv, probabilities=probabilities, segments=segments,
+                             postprocess=bundle.postprocess.to_dict())
+            detection = f"model {mv.name}"
+            timings["detect"] = time.perf_counter() - t
+        Song.objects.filter(pk=song.pk).update(status=SongStatus.READY, error="")
+        storage_delete(*[name for name in previous if name and name not in made])
+    except JobCancelled:
+        _fail(song, made, "Processing was cancelled.")
+        raise
+    except BaseException as exc:
+        from detector.errors import DetectorError
+
+        reason = str(exc) if isinstance(exc, DetectorError) else f"{type(exc).__name__}: {exc}".strip(": ")
+        reason = reason.replace(str(Path(settings.MEDIA_ROOT) / song.original.name), song.original_name)
+        reason = reason.replace(song.original.name, song.original_name)
+        _fail(song, made, reason)
+        raise
+    message = f"Ready ({duration:.1f} s); detection {detection}"
+    if bundle is None:
+        message = f"Ready ({duration:.1f} s); detection was skipped because no model is installed"
+    return {"message": message, "song": song.pk, "duration": duration, "playable": bool(playable_name),
+            "model_id": mv.pk if mv is not None else None, "timings": {k: round(v, 3) for k, v in timings.items()}}
+
+
+def _fail(song: Song, made: list[str], reason: str) -> None:
+    storage_delete(*made)
+    Song.objects.filter(pk=song.pk).update(status=SongStatus.FAILED, error=reason[:2000] or "Processing failed.",
+                                           peaks="", playable="")

@@ -1,0 +1,63 @@
+"""Reads on songs: the songs a user may see, filtered, searched, ordered; one song by id."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.selectors import projects_for_user
+from jobs.models import Job, JobKind, Prediction
+from songs.models import Song
+
+ORDERINGS = {
+    "title": "title", "artist": "artist", "duration": "duration", "created": "created_at",
+    "status": "status", "split": "split", "size": "size_bytes",
+}
+
+
+def songs_visible(*, user) -> QuerySet[Song]:
+    return Song.objects.filter(project__in=projects_for_user(user=user))
+
+
+def song_get(*, user, song_id) -> Song:
+    """The song if the user is a member of its project; Http404 otherwise (missing or not yours)."""
+    try:
+        return songs_visible(user=user).select_related("project").get(pk=int(song_id))
+    except (Song.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found, or you do not have access to it.") from None
+
+
+def songs_list(*, user, project_id=None, search: str = "", ordering: str = "", status: str = "",
+               split: str = "", ids: list[int] | None = None) -> QuerySet[Song]:
+    qs = songs_visible(user=user)
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    if search:
+        for word in search.split()[:8]:
+            qs = qs.filter(Q(title__icontains=word) | Q(artist__icontains=word) | Q(original_name__icontains=word))
+    if status:
+        qs = qs.filter(status=status)
+    if split:
+        qs = qs.filter(split=split)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    field = ORDERINGS.get(ordering.lstrip("-"))
+    if field:
+        desc = "-" if ordering.startswith("-") else ""
+        qs = qs.order_by(f"{desc}{field}", f"{desc}id")
+    return qs.select_related("current_revision", "created_by").prefetch_related(
+        Prefetch("predictions", queryset=Prediction.objects.select_related("model_version").order_by("-created_at", "-id"))
+    )
+
+
+def process_jobs_for(*, songs) -> dict[int, Job]:
+    """The latest process job of each song (by song id)."""
+    ids = [s.pk for s in songs]
+    if not ids:
+        return {}
+    latest: dict[int, Job] = {}
+    projects = {s.project_id for s in songs}
+    jobs = Job.objects.filter(project_id__in=projects, kind=JobKind.PROCESS, params__song_id__in=ids).order_by("created_at", "id")
+    for job in jobs.only("id", "state", "progress", "message", "error", "params", "created_at"):
+        latest[job.params.get("song_id")] = job
+    return latest

@@ -1,0 +1,208 @@
+"""Writes on songs: create from an upload, edit, delete (files too), bulk actions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from accounts.models import Project
+from accounts.services import activity_record
+from common.errors import ApiError
+from jobs.models import JobKind
+from jobs.services import job_create
+from songs.files import extension_for, song_dir, storage_delete
+from songs.models import Song, SongStatus, Split, song_upload_to
+from songs.validation import audio_validate
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX = 300
+
+
+def filename_clean(name: str) -> str:
+    """The uploader's file name as display data: last path component, no control characters, bounded."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = name.lstrip(".") or "upload"
+    return name[:TITLE_MAX]
+
+
+def _title_from(filename: str) -> str:
+    stem = Path(filename).stem if "." in filename else filename
+    return (stem.replace("_", " ").strip() or filename)[:TITLE_MAX]
+
+
+def _sha256_of(upload) -> str:
+    sha = getattr(upload, "sha256", None)
+    if sha:
+        return sha
+    h = hashlib.sha256()
+    for chunk in upload.chunks():
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def song_create(*, project: Project, upload, created_by, title: str = "", artist: str = "") -> Song:
+    """Validate an uploaded file by decoding it, store it byte-exact, create the song and its process job.
+
+    Raises ApiError (400 not audio / 409 duplicate / 413 too large); on any failure no row and no
+    stored file remain.
+    """
+    display = filename_clean(getattr(upload, "name", "") or "upload")
+    title = (title or "").strip()
+    artist = (artist or "").strip()
+    if len(title) > TITLE_MAX or len(artist) > TITLE_MAX:
+        raise ApiError(f"Title and artist may be at most {TITLE_MAX} characters.", code="invalid")
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size > limit:
+        from songs.uploads import too_large_error
+
+        raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)
+    if upload.size == 0:
+        raise ApiError(f'"{display}" is empty (0 bytes). Choose the audio file itself.', code="empty_file")
+
+    with _on_disk(upload) as path:
+        info = audio_validate(path, display_name=display, max_duration=settings.MAX_AUDIO_MINUTES * 60)
+        sha = _sha256_of(upload)
+        existing = Song.objects.filter(project=project, sha256=sha).first()
+        if existing:
+            raise _duplicate(existing)
+        song = Song(
+            project=project, title=title or _title_from(display), artist=artist, original_name=display,
+            extension=extension_for(container=info.container, codec=info.codec, filename=display),
+            size_bytes=upload.size, sha256=sha, duration=round(info.duration, 6), sample_rate=info.sample_rate,
+            channels=info.channels, codec=info.codec[:64], status=SongStatus.PROCESSING, created_by=created_by,
+        )
+        upload.seek(0)
+        stored = default_storage.save(song_upload_to(song, display), upload)
+    try:
+        with transaction.atomic():
+            song.original.name = stored
+            song.save()
+            job = job_create(project=project, kind=JobKind.PROCESS, params={"song_id": song.pk}, created_by=created_by)
+            activity_record(project=project, actor=created_by, verb="song.uploaded",
+                            summary=f"uploaded {song.title}", data={"song": song.pk, "job": job.pk})
+    except IntegrityError:
+        storage_delete(stored)
+        existing = Song.objects.filter(project=project, sha256=sha).first()
+        if existing:
+            raise _duplicate(existing) from None
+        raise
+    except BaseException:
+        storage_delete(stored)
+        raise
+    song.process_job = job
+    return song
+
+
+def _duplicate(existing: Song) -> ApiError:
+    return ApiError(
+        f'This file is already in the project as "{existing.title}" (song {existing.pk}, uploaded as '
+        f'"{existing.original_name}").', code="duplicate", status_code=409,
+    )
+
+
+class _on_disk:
+    """A local path to the uploaded bytes: the streamed temporary file, or a copy for in-memory uploads."""
+
+    def __init__(self, upload):
+        self.upload = upload
+        self.tmp = None
+
+    def __enter__(self) -> Path:
+        if hasattr(self.upload, "temporary_file_path"):
+            return Path(self.upload.temporary_file_path())
+        suffix = Path(filename_clean(self.upload.name)).suffix
+        suffix = suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+        self.tmp = tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
+        self.upload.seek(0)
+        shutil.copyfileobj(self.upload, self.tmp, 1024 * 1024)
+        self.tmp.flush()
+        return Path(self.tmp.name)
+
+    def __exit__(self, *exc):
+        if self.tmp is not None:
+            self.tmp.close()
+
+
+def song_update(*, song: Song, actor, title: str | None = None, artist: str | None = None,
+                split: str | None = None) -> Song:
+    fields = []
+    if title is not None:
+        title = title.strip()
+        if not title or len(title) > TITLE_MAX:
+            raise ApiError(f"A title needs 1 to {TITLE_MAX} characters.", code="invalid")
+        song.title = title
+        fields.append("title")
+    if artist is not None:
+        if len(artist.strip()) > TITLE_MAX:
+            raise ApiError(f"An artist name may be at most {TITLE_MAX} characters.", code="invalid")
+        song.artist = artist.strip()
+        fields.append("artist")
+    if split is not None:
+        if split not in Split.values:
+            raise ApiError(f"split must be one of {', '.join(Split.values)}, not {split!r}.", code="invalid")
+        song.split = split
+        fields.append("split")
+    if fields:
+        song.save(update_fields=[*fields, "updated_at"])
+        activity_record(project=song.project, actor=actor, verb="song.edited",
+                        summary=f"edited {', '.join(fields)} of {song.title}", data={"song": song.pk})
+    return song
+
+
+def song_delete(*, song: Song, actor) -> None:
+    """Delete the song, its revisions and predictions, and every file it owns."""
+    names = [song.original.name, song.peaks.name, song.playable.name]
+    names += [p.probabilities.name for p in song.predictions.all()]
+    title, project, pk, folder = song.title, song.project, song.pk, song_dir(song)
+    with transaction.atomic():
+        song.delete()
+        activity_record(project=project, actor=actor, verb="song.deleted", summary=f"deleted {title}", data={"song": pk})
+    storage_delete(*names)
+    _delete_folder(folder)
+
+
+def _delete_folder(folder: str) -> None:
+    try:
+        path = Path(default_storage.path(folder))
+    except NotImplementedError:
+        return
+    if path.is_dir():  # the folder belongs to this song alone (one sha per project)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def songs_set_split(*, songs, split: str, actor) -> int:
+    if split not in Split.values:
+        raise ApiError(f"split must be one of {', '.join(Split.values)}, not {split!r}.", code="invalid")
+    ids = [s.pk for s in songs]
+    n = Song.objects.filter(pk__in=ids).update(split=split)
+    if ids:
+        activity_record(project=songs[0].project, actor=actor, verb="song.split",
+                        summary=f"set split {split} on {n} songs", data={"songs": ids})
+    return n
+
+
+def songs_detect(*, project: Project, songs, actor, model_id: int | None = None):
+    """Queue one detect job over the ready songs among ``songs``."""
+    ready = [s.pk for s in songs if s.status == SongStatus.READY]
+    if not ready:
+        raise ApiError("None of the selected songs is ready yet; detection runs on ready songs.", code="not_ready")
+    params = {"song_ids": ready}
+    if model_id is not None:
+        params["model_id"] = int(model_id)
+    job = job_create(project=project, kind=JobKind.DETECT, params=params, created_by=actor)
+    activity_record(project=project, actor=actor, verb="job.created",
+                    summary=f"queued detection on {len(ready)} songs", data={"job": job.pk, "songs": ready})
+    return job

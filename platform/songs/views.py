@@ -1,0 +1,270 @@
+"""Song pages and API: thin views (permission helper, validate, call a service, respond)."""
+
+from __future__ import annotations
+
+import gzip
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get
+from common.errors import ApiError
+from songs import selectors, services
+from songs.audio_response import file_response
+from songs.files import content_type_for
+from songs.models import SongStatus, Split
+from songs.serializers import SongBulkSerializer, SongSerializer, SongUpdateSerializer
+from songs.uploads import HashingUploadHandler, too_large_error
+
+# Multipart overhead allowed on top of the file itself before the early Content-Length check trips.
+MULTIPART_SLACK = 64 * 1024
+
+
+# -- pages -------------------------------------------------------------------------------------------
+
+
+@login_required
+def song_list_page(request, project_id: int):
+    project = project_get(user=request.user, project_id=project_id)
+    context = {
+        "project": project,
+        "max_upload_mb": settings.MAX_UPLOAD_MB,
+        "can_upload": has_role(user=request.user, project=project, role=Role.ANNOTATOR),
+        "can_manage": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "splits": Split.choices,
+    }
+    return render(request, "songs/list.html", context)
+
+
+# -- API ---------------------------------------------------------------------------------------------
+
+
+class _SongPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+def _serialize(songs, *, many: bool):
+    items = list(songs) if many else [songs]
+    jobs = selectors.process_jobs_for(songs=items)
+    return SongSerializer(songs, many=many, context={"jobs": jobs}).data
+
+
+def _int_param(value, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(f"{name} must be a whole number, not {str(value)[:50]!r}.", code="invalid") from None
+
+
+class SongListCreate(APIView):
+    """GET: songs you can see (?project, search, ordering, status, split, ids, limit, offset).
+    POST multipart: file (+ project, title, artist) -> 201 with the song and a queued process job."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        if request.method == "POST":
+            limit_mb = settings.MAX_UPLOAD_MB
+            # Stream every file part to disk, hashed on the way; stop at the limit.
+            request.upload_handlers = [
+                HashingUploadHandler(request, max_bytes=limit_mb * 1024 * 1024, limit_mb=limit_mb)
+            ]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + MULTIPART_SLACK:
+                raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)  # before reading a byte of the body
+        super().initial(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        # Django's own request limits, raised while parsing: answer in the API's JSON error shape.
+        if isinstance(exc, RequestDataTooBig):
+            exc = ApiError("The request's form fields are too large.", code="too_large",
+                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        elif isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+            exc = ApiError("Too many files or fields in one request; upload one file per request.",
+                           code="too_many_files")
+        return super().handle_exception(exc)
+
+    def get(self, request):
+        project_id = _int_param(request.query_params.get("project"), "project")
+        if project_id is not None:
+            project_get(user=request.user, project_id=project_id)
+        ids = request.query_params.get("ids")
+        id_list = [_int_param(i, "ids") for i in ids.split(",") if i.strip()] if ids else None
+        status_ = request.query_params.get("status", "")
+        if status_ and status_ not in SongStatus.values:
+            raise ApiError(f"status must be one of {', '.join(SongStatus.values)}.", code="invalid")
+        qs = selectors.songs_list(
+            user=request.user, project_id=project_id, search=request.query_params.get("search", "").strip(),
+            ordering=request.query_params.get("ordering", ""), status=status_,
+            split=request.query_params.get("split", ""), ids=id_list,
+        )
+        paginator = _SongPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        response = paginator.get_paginated_response(_serialize(page, many=True))
+        response.data["processing"] = qs.filter(status=SongStatus.PROCESSING).count() if project_id else None
+        return response
+
+    def post(self, request):
+        files = request.FILES.getlist("file")
+        if not files:
+            others = [k for k in request.FILES.keys()]
+            hint = f" (the request had a file in {', '.join(repr(k) for k in others)})" if others else ""
+            raise ApiError(f"No file in the 'file' field of the multipart form{hint}. "
+                           "Send the audio as multipart/form-data with the field name 'file'.", code="missing_file")
+        if len(files) > 1:
+            raise ApiError("Send one file per request in the 'file' field.", code="too_many_files")
+        project_id = _int_param(request.data.get("project") or request.query_params.get("project"), "project")
+        if project_id is None:
+            raise ApiError("Say which project the song belongs to with the 'project' field.", code="missing_project")
+        project = project_get(user=request.user, project_id=project_id)
+        require_role(user=request.user, project=project, role=Role.ANNOTATOR)
+        song = services.song_create(
+            project=project, upload=files[0], created_by=request.user,
+            title=request.data.get("title", ""), artist=request.data.get("artist", ""),
+        )
+        return Response(_serialize(song, many=False), status=status.HTTP_201_CREATED)
+
+
+class SongDetail(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get(self, request, song_id: int):
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        return Response(_serialize(selectors.songs_list(user=request.user, ids=[song.pk]).get(), many=False))
+
+    def patch(self, request, song_id: int):
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        data = SongUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        require_role(user=request.user, project=song.project,
+                     role=Role.REVIEWER if "split" in fields else Role.ANNOTATOR)
+        services.song_update(song=song, actor=request.user, **fields)
+        return Response(_serialize(selectors.songs_list(user=request.user, ids=[song.pk]).get(), many=False))
+
+    def delete(self, request, song_id: int):
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        require_role(user=request.user, project=song.project, role=Role.REVIEWER)
+        services.song_delete(song=song, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SongBulk(APIView):
+    """POST {"ids": [...], "action": "set_split"|"detect"|"delete", "split"?, "model_id"?}."""
+
+    parser_classes = [JSONParser]
+
+    def post(self, request):
+        data = SongBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data["ids"]
+        songs = list(selectors.songs_visible(user=request.user).filter(pk__in=ids).select_related("project"))
+        if len(songs) != len(set(ids)):
+            raise ApiError("Some of the selected songs do not exist or are not yours to change.", code="not_found",
+                           status_code=404)
+        projects = {s.project_id for s in songs}
+        if len(projects) != 1:
+            raise ApiError("Bulk actions work on songs of one project at a time.", code="invalid")
+        project = songs[0].project
+        action = data.validated_data["action"]
+        if action == "set_split":
+            require_role(user=request.user, project=project, role=Role.REVIEWER)
+            n = services.songs_set_split(songs=songs, split=data.validated_data.get("split", ""), actor=request.user)
+            return Response({"updated": n})
+        if action == "delete":
+            require_role(user=request.user, project=project, role=Role.REVIEWER)
+            for song in songs:
+                services.song_delete(song=song, actor=request.user)
+            return Response({"deleted": len(songs)})
+        require_role(user=request.user, project=project, role=Role.ANNOTATOR)
+        job = services.songs_detect(project=project, songs=songs, actor=request.user,
+                                    model_id=data.validated_data.get("model_id"))
+        return Response({"job": {"id": job.pk, "kind": job.kind, "state": job.state, "params": job.params}},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """Audio elements send Accept: audio/*; the media endpoints answer regardless (errors are JSON)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _MediaView(APIView):
+    content_negotiation_class = _AnyAccept
+
+
+class SongAudio(_MediaView):
+    """The browser-playable rendition if there is one, else the original; HTTP Range -> 206."""
+
+    def get(self, request, song_id: int):
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        name = song.playable.name or song.original.name
+        return file_response(request, name=name, content_type=content_type_for(name),
+                             etag=f"{song.sha256[:32]}-{'p' if song.playable.name else 'o'}")
+
+
+class SongOriginal(_MediaView):
+    """The original file, byte-exact, as an attachment named as it was uploaded."""
+
+    def get(self, request, song_id: int):
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        return file_response(request, name=song.original.name, content_type=content_type_for(song.original.name),
+                             etag=song.sha256[:32], download_name=song.original_name or f"song-{song.pk}{song.extension}",
+                             as_attachment=True)
+
+
+class SongPeaks(_MediaView):
+    """Waveform min/max pairs as JSON (stored gzipped; sent gzipped when the client accepts it)."""
+
+    def get(self, request, song_id: int):
+        from django.core.files.storage import default_storage
+
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        if not song.peaks.name:
+            if song.status == SongStatus.FAILED:
+                raise ApiError(f"This song has no waveform: processing failed ({song.error}).", code="no_peaks",
+                               status_code=404)
+            raise ApiError("The waveform is not ready yet; the song is still being processed.", code="not_ready",
+                           status_code=409)
+        headers = {"Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding",
+                   "ETag": f'"{song.sha256[:24]}-peaks"'}
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+            f = default_storage.open(song.peaks.name, "rb")
+            headers["Content-Encoding"] = "gzip"
+            headers["Content-Length"] = str(default_storage.size(song.peaks.name))
+            return StreamingHttpResponse(_chunks(f), content_type="application/json", headers=headers)
+        with default_storage.open(song.peaks.name, "rb") as f:
+            return HttpResponse(gzip.decompress(f.read()), content_type="application/json", headers=headers)
+
+
+def _chunks(f, size: int = 256 * 1024):
+    try:
+        while data := f.read(size):
+            yield data
+    finally:
+        f.close()
