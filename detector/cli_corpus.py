@@ -29,7 +29,11 @@ def add_parser(subparsers) -> None:
     s.add_argument("--speech", nargs="+", required=True, metavar="DIR",
                    help="folders of clean speech (any depth; a <file>.lab next to an audio file is used as its "
                         "alignment, otherwise an energy VAD finds the endpoints); each folder is drawn equally often")
+    s.add_argument("--speech-weights", nargs="+", type=float, metavar="W",
+                   help="one weight per --speech folder (default: equal)")
     s.add_argument("--music", nargs="+", required=True, metavar="DIR", help="folders of instrumental music")
+    s.add_argument("--music-weights", nargs="+", type=float, metavar="W",
+                   help="one weight per --music folder (default: equal)")
     size = s.add_mutually_exclusive_group(required=True)
     size.add_argument("--hours", type=float, help="total duration of the mixtures")
     size.add_argument("--clips", type=int, help="exact number of clips")
@@ -81,7 +85,8 @@ def run(args) -> int:
             cfg = dataclasses.replace(cfg, pitch_shift_prob=0.0, vibrato_prob=0.0, reverb_prob=0.0)
         summary = corpus.build_source_corpus(
             speech=args.speech, music=args.music, out=args.out, hours=args.hours, clips=args.clips,
-            seed=args.seed, config=cfg, workers=args.workers, progress=not args.quiet, overwrite=args.overwrite)
+            seed=args.seed, config=cfg, workers=args.workers, progress=not args.quiet, overwrite=args.overwrite,
+            speech_weights=args.speech_weights, music_weights=args.music_weights)
         minutes = (time.perf_counter() - t0) / 60
         tot = summary["totals"]
         print(json.dumps({"out": args.out, **tot, "build_minutes": round(minutes, 2),

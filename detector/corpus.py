@@ -327,16 +327,18 @@ def _make_clip(
     music: list[list[MusicFile]],
     cfg: MixConfig,
     vad: VADConfig,
+    speech_p: np.ndarray | None = None,
+    music_p: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[float, float]], dict]:
     """Draw clip ``index``: (audio (n,), vocal intervals in seconds, manifest record)."""
     rng = np.random.default_rng([seed, index])
     duration = round(_uniform(rng, cfg.clip_s), 2)
     n = int(round(duration * SAMPLE_RATE))
-    m_pool = music[int(rng.integers(len(music)))]
+    m_pool = music[_pick(rng, len(music), music_p)]
     bed, minfo = _music_segment(m_pool, n, rng)
     music_info = [minfo]
     if rng.random() < cfg.second_music_prob:
-        other = music[int(rng.integers(len(music)))]
+        other = music[_pick(rng, len(music), music_p)]
         y2, info2 = _music_segment(other, n, rng)
         g = 10 ** (_uniform(rng, (-12.0, -3.0)) / 20)
         bed = bed + g * y2 * (_rms(bed) / (_rms(y2) + 1e-9))
@@ -355,7 +357,7 @@ def _make_clip(
         for _ in range(n_utt):
             if t >= duration - 0.5:
                 break
-            pool = speech[int(rng.integers(len(speech)))]
+            pool = speech[_pick(rng, len(speech), speech_p)]
             s = pool[int(rng.integers(len(pool)))]
             y = _read(Path(s.path))
             spans = _speech_intervals(s, y, vad)
@@ -416,6 +418,13 @@ def _make_clip(
     return mix, intervals, record
 
 
+def _pick(rng: np.random.Generator, n: int, p: np.ndarray | None) -> int:
+    """A folder index: uniform, or by the normalised weights ``p``."""
+    if p is None:
+        return int(rng.integers(n))
+    return int(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right").clip(0, n - 1))
+
+
 def _merge(intervals: list[tuple[float, float]], *, min_len: float) -> list[tuple[float, float]]:
     out: list[tuple[float, float]] = []
     for s, e in sorted(intervals):
@@ -457,7 +466,8 @@ def _work(job: tuple[int, str, str]) -> dict:
     st = _STATE
     speech = st["speech_val"] if split == "val" else st["speech_train"]
     music = st["music_val"] if split == "val" else st["music_train"]
-    y, intervals, record = _make_clip(index, seed=st["seed"], speech=speech, music=music, cfg=st["cfg"], vad=st["vad"])
+    y, intervals, record = _make_clip(index, seed=st["seed"], speech=speech, music=music, cfg=st["cfg"], vad=st["vad"],
+                                      speech_p=st["speech_p"], music_p=st["music_p"])
     out = Path(clip_dir)
     out.mkdir(parents=True, exist_ok=True)
     sf.write(str(out / "audio.wav"), y, SAMPLE_RATE, subtype="PCM_16")
@@ -492,11 +502,14 @@ def build_source_corpus(
     progress: bool = True,
     overwrite: bool = False,
     callback: Callable[[int, int], object] | None = None,
+    speech_weights: Sequence[float] | None = None,
+    music_weights: Sequence[float] | None = None,
 ) -> dict:
     """Write a speech+music corpus to ``out`` (layout in the module docstring); returns its summary.
 
     Give ``hours`` (total mixture duration, approximate: clips are drawn until it is reached) or
-    ``clips`` (exact number). ``workers`` processes draw clips in parallel; the output is the same
+    ``clips`` (exact number). Each clip draws its speech folder (and music folder) uniformly, or in
+    proportion to ``speech_weights`` / ``music_weights`` (one weight per folder). ``workers`` processes draw clips in parallel; the output is the same
     for any number of workers. ``callback(done, total)`` is called after every clip.
     """
     cfg = config or MixConfig()
@@ -527,8 +540,18 @@ def build_source_corpus(
             split = "val" if every and i % every == every - 1 else "train"
             yield i, split, str(out / split / f"clip{i:06d}")
 
+    def weights(w: Sequence[float] | None, n: int, what: str) -> np.ndarray | None:
+        if w is None:
+            return None
+        arr = np.asarray(w, dtype=np.float64)
+        if arr.shape != (n,) or (arr < 0).any() or arr.sum() <= 0:
+            raise CorpusError(f"{what} weights must be {n} non-negative numbers (one per folder), got {list(w)}")
+        return arr
+
     state = {
         "seed": int(seed), "cfg": cfg, "vad": vad,
+        "speech_p": weights(speech_weights, len(speech_idx), "speech"),
+        "music_p": weights(music_weights, len(music_idx), "music"),
         "speech_train": sp_train, "speech_val": sp_val, "music_train": mu_train, "music_val": mu_val,
     }
     totals = {"clips": 0, "seconds": 0.0, "vocal_seconds": 0.0, "music_only_clips": 0,
@@ -566,11 +589,12 @@ def build_source_corpus(
             if bar is not None:
                 bar.close()
     sources = []
-    for kind, idx in (("speech", speech_idx), ("music", music_idx)):
-        for files in idx:
+    for kind, idx, w in (("speech", speech_idx, state["speech_p"]), ("music", music_idx, state["music_p"])):
+        for k, files in enumerate(idx):
             folder = Path(files[0].source)
             sources.append({
                 "kind": kind, "folder": str(folder), "files": len(files),
+                "weight": float(w[k] / w.sum()) if w is not None else 1.0 / len(idx),
                 "hours": round(sum(f.duration for f in files) / 3600, 4),
                 "licence": _licence(folder),
             })

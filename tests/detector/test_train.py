@@ -1,0 +1,139 @@
+"""The training loop learns, repeats with a seed, resumes exactly, reports progress and can be cancelled."""
+
+import numpy as np
+import pytest
+import torch
+
+from detector.augment import AugmentConfig
+from detector.config import FeatureConfig
+from detector.data import FrameDataset
+from detector.model import CRNNConfig, build_model
+from detector.train import TrainConfig, TrainingCancelled, predict_probabilities, train, tune_threshold
+
+CFG = CRNNConfig()
+
+
+def toy_dataset(seed, n_items=12, frames=300):
+    """'Vocal' frames have extra energy in mel bands 20-40 (a learnable cue), labels in runs."""
+    rng = np.random.default_rng(seed)
+    feats, labels = [], []
+    for _ in range(n_items):
+        y = np.zeros(frames, np.uint8)
+        t = int(rng.integers(0, 60))
+        while t < frames:
+            n = int(rng.integers(30, 90))
+            y[t : t + n] = 1
+            t += n + int(rng.integers(30, 90))
+        f = rng.standard_normal((frames, 80)).astype(np.float32) - 4.0
+        f[y == 1, 20:40] += 2.5
+        feats.append(f.astype(np.float16))
+        labels.append(y)
+    return FrameDataset([f"item{i}" for i in range(n_items)], feats, labels, FeatureConfig())
+
+
+SMALL = dict(epochs=3, steps_per_epoch=12, batch_size=8, crop_seconds=1.5, lr=1e-2, num_threads=1,
+             augment=AugmentConfig(pitch_prob=0, tempo_prob=0.2, noise_prob=0, eq_prob=0.2))
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return toy_dataset(0), toy_dataset(1, n_items=4)
+
+
+@pytest.fixture(scope="module")
+def trained(sets):
+    tr, va = sets
+    return train(build_model(seed=0), tr, va, config=TrainConfig(**SMALL), seed=0, progress=False)
+
+
+def test_training_learns_the_cue_and_keeps_the_best_epoch(trained, sets):
+    assert trained.best_metrics["f1"] > 0.85
+    assert trained.best_epoch in {h["epoch"] for h in trained.history}
+    best = max(h["val_f1"] for h in trained.history)
+    assert trained.best_metrics["f1"] == pytest.approx(best, abs=1e-4)
+    assert trained.frames_per_second > 0 and trained.epochs_run == 3
+    assert not trained.model.training
+    assert trained.summary()["config"]["epochs"] == 3
+
+
+def test_same_seed_same_weights(sets, trained):
+    tr, va = sets
+    again = train(build_model(seed=0), tr, va, config=TrainConfig(**SMALL), seed=0, progress=False)
+    for a, b in zip(trained.model.state_dict().values(), again.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert again.history == [dict(h, seconds=g["seconds"]) for h, g in zip(trained.history, again.history, strict=True)]
+
+
+def test_a_cancelled_run_resumes_to_the_same_result(sets, trained, tmp_path):
+    tr, va = sets
+    state = tmp_path / "run.state"
+    calls = []
+
+    def stop_after_first_epoch(info):
+        calls.append(info)
+        return not (info["event"] == "epoch" and info["epoch"] == 1)
+
+    with pytest.raises(TrainingCancelled) as err:
+        train(build_model(seed=0), tr, va, config=TrainConfig(**SMALL, callback_every=5), seed=0,
+              callback=stop_after_first_epoch, state_path=state, progress=False)
+    assert err.value.epoch == 1 and state.is_file()
+    assert {c["event"] for c in calls} == {"step", "epoch"}
+    assert all(0 < c["progress"] <= 1 for c in calls)
+    resumed = train(build_model(seed=123), tr, va, config=TrainConfig(**SMALL, callback_every=5), seed=0,
+                    state_path=state, resume=True, progress=False)
+    for a, b in zip(trained.model.state_dict().values(), resumed.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert [h["val_f1"] for h in resumed.history] == [h["val_f1"] for h in trained.history]
+
+
+def test_resume_refuses_other_settings(sets, tmp_path):
+    tr, va = sets
+    state = tmp_path / "s.state"
+    cfg = TrainConfig(**dict(SMALL, epochs=1))
+    train(build_model(seed=0), tr, va, config=cfg, seed=0, state_path=state, progress=False)
+    with pytest.raises(Exception, match="another seed"):
+        train(build_model(seed=0), tr, va, config=cfg, seed=1, state_path=state, resume=True, progress=False)
+
+
+def test_a_raising_callback_stops_training(sets):
+    tr, va = sets
+
+    def boom(info):
+        raise RuntimeError("job cancelled")
+
+    with pytest.raises(RuntimeError, match="job cancelled"):
+        train(build_model(seed=0), tr, va, config=TrainConfig(**dict(SMALL, callback_every=1)), callback=boom,
+              progress=False)
+
+
+def test_frozen_blocks_do_not_change(sets):
+    tr, va = sets
+    model = build_model(seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = train(model, tr, va, config=TrainConfig(**dict(SMALL, epochs=1)), frozen=["L1", "L2"], progress=False)
+    after = result.model.state_dict()
+    for k in before:
+        if k.startswith(("L1.", "L2.")):
+            assert torch.equal(before[k], after[k]), k
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("rnn."))
+    assert result.frozen == ("L1", "L2")
+    assert result.parameter_counts["trainable"] == result.parameter_counts["total"] - 144 - 7272
+
+
+def test_early_stopping_and_threshold_tuning(sets, trained):
+    tr, va = sets
+    r = train(build_model(seed=0), tr, va, config=TrainConfig(**dict(SMALL, epochs=20, patience=1, lr=1e-9)),
+              progress=False)
+    assert r.stopped == "early-stopping" and r.epochs_run < 20
+    probs = predict_probabilities(trained.model, va.features, normalization=trained.normalization)
+    assert [len(p) for p in probs] == [len(y) for y in va.labels]
+    t, scores = tune_threshold(probs, va.labels, median_s=0.1)
+    assert 0.2 <= t <= 0.8 and scores["f1"] >= 0.8
+
+
+def test_bad_inputs_are_refused(sets):
+    tr, va = sets
+    with pytest.raises(Exception, match="must not be empty"):
+        train(build_model(seed=0), tr, va.subset([]), config=TrainConfig(**SMALL), progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
