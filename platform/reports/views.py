@@ -1,0 +1,189 @@
+"""Report pages (list + evaluate form, one report, comparison, SVG plots) and the reports API."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get
+from reports import plots, selectors
+from reports.exports import report_csv, report_document
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+class EvaluateForm(forms.Form):
+    model = forms.ModelChoiceField(queryset=None, empty_label=None, label="Model")
+    songs = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, label="Songs",
+        help_text="Leave empty to use the project's test split.",
+    )
+    reference = forms.ChoiceField(
+        choices=[("verified", "Verified revisions (ground truth)"), ("current", "Current revisions, verified or not")],
+        initial="verified", label="Reference", widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, project, **kwargs):
+        from songs.models import Song, SongStatus
+
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["model"].queryset = selectors.models_for_project(project=project)
+        self.fields["songs"].queryset = Song.objects.filter(project=project, status=SongStatus.READY).order_by("title", "id")
+
+    def clean(self):
+        from songs.models import Song, Split
+
+        data = super().clean()
+        if not data.get("songs") and not Song.objects.filter(project=self.project, split=Split.TEST).exists():
+            raise forms.ValidationError(
+                "This project has no songs in the test split yet: pick the songs to evaluate, or assign songs to the test split."
+            )
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_list(request, project_id: int):
+    from jobs.services import job_create
+
+    project = project_get(user=request.user, project_id=project_id)
+    can_evaluate = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    form = EvaluateForm(project=project)
+    status = 200
+    if request.method == "POST":
+        require_role(user=request.user, project=project, role=Role.REVIEWER)
+        form = EvaluateForm(request.POST, project=project)
+        if form.is_valid():
+            params = {"model": form.cleaned_data["model"].pk, "reference": form.cleaned_data["reference"]}
+            if form.cleaned_data["songs"]:
+                params["song_ids"] = [s.pk for s in form.cleaned_data["songs"]]
+            job = job_create(project=project, kind="evaluate", params=params, created_by=request.user)
+            messages.success(request, f"Evaluation job {job.pk} queued; its report appears here when it finishes.")
+            return redirect(f"/projects/{project.pk}/reports/")
+        status = 400
+    return render(request, "reports/list.html", {
+        "project": project, "reports": selectors.reports_for_project(project=project),
+        "jobs": selectors.evaluate_jobs_recent(project=project), "form": form, "can_evaluate": can_evaluate,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def report_detail(request, project_id: int, report_id: int):
+    project = project_get(user=request.user, project_id=project_id)
+    report = selectors.report_get(user=request.user, report_id=report_id, project=project)
+    others = selectors.reports_for_project(project=project).exclude(pk=report.pk)[:20]
+    return render(request, "reports/detail.html", {
+        "project": project, "report": report, "pooled": report.pooled, "others": others,
+        "effort": selectors.report_effort_table(report=report),
+        "plots": [(name, f"/projects/{project.pk}/reports/{report.pk}/plots/{name}.svg") for name in plots.PLOTS],
+    })
+
+
+def _ids(raw: str) -> list[int]:
+    try:
+        ids = [int(part) for part in raw.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise Http404("Not found, or you do not have access to it.") from None
+    return list(dict.fromkeys(ids))
+
+
+@login_required
+@require_GET
+def report_compare(request, project_id: int):
+    project = project_get(user=request.user, project_id=project_id)
+    ids = _ids(",".join([request.GET.get("ids", ""), *request.GET.getlist("with"), *request.GET.getlist("id")]))
+    if len(ids) < 2:
+        return render(request, "reports/compare.html", {
+            "project": project, "choose": True, "reports": selectors.reports_for_project(project=project), "ids": ids,
+        })
+    reports = selectors.reports_get_many(user=request.user, project=project, ids=ids)
+    query = ",".join(str(i) for i in ids)
+    return render(request, "reports/compare.html", {
+        "project": project, "ids": query, **selectors.report_compare(reports=reports),
+        "plots": [(name, f"/projects/{project.pk}/reports/compare/plots/{name}.svg?ids={query}")
+                  for name in ("roc", "pr", "threshold", "songs")],
+    })
+
+
+def _svg_response(key: str, render_fn) -> HttpResponse:
+    svg = cache.get(key)
+    if svg is None:
+        svg = render_fn()
+        cache.set(key, svg, 3600)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def report_plot(request, project_id: int, report_id: int, name: str):
+    project = project_get(user=request.user, project_id=project_id)
+    report = selectors.report_get(user=request.user, report_id=report_id, project=project)
+    if name not in plots.PLOTS:
+        raise Http404("No such plot.")
+    return _svg_response(f"report-plot:{report.pk}:{name}", lambda: plots.plot_render(name=name, reports=[report]))
+
+
+@login_required
+@require_GET
+def report_compare_plot(request, project_id: int, name: str):
+    project = project_get(user=request.user, project_id=project_id)
+    ids = _ids(request.GET.get("ids", ""))
+    if not ids or name not in plots.PLOTS:
+        raise Http404("No such plot.")
+    reports = selectors.reports_get_many(user=request.user, project=project, ids=ids)
+    key = f"report-plot:{','.join(map(str, ids))}:{name}"
+    return _svg_response(key, lambda: plots.plot_render(name=name, reports=reports))
+
+
+# --- API -----------------------------------------------------------------------------------------
+
+class ReportListApi(APIView):
+    """GET /api/reports/?project=<id>: reports of the projects you belong to (summaries, newest first)."""
+
+    def get(self, request):
+        qs = selectors.reports_for_user(user=request.user, project_id=request.query_params.get("project"))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([report_document(report=r, full=False) for r in page])
+
+
+class ReportDetailApi(APIView):
+    """GET /api/reports/<id>/: the whole frozen report (pooled, per song, curves, effort, revisions used)."""
+
+    def get(self, request, report_id: int):
+        report = selectors.report_get(user=request.user, report_id=report_id)
+        return Response(report_document(report=report))
+
+
+class ReportCsvApi(APIView):
+    """GET /api/reports/<id>.csv: one row per song and a final pooled row."""
+
+    def get(self, request, report_id: int):
+        report = selectors.report_get(user=request.user, report_id=report_id)
+        response = HttpResponse(report_csv(report=report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.csv"'
+        return response
+
+
+class ReportJsonApi(APIView):
+    """GET /api/reports/<id>.json: the same document as /api/reports/<id>/, as a download."""
+
+    def get(self, request, report_id: int):
+        report = selectors.report_get(user=request.user, report_id=report_id)
+        response = JsonResponse(report_document(report=report), json_dumps_params={"indent": 1})
+        response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.json"'
+        return response

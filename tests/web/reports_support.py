@@ -1,0 +1,107 @@
+"""Songs with known references and a hand-made Prediction whose counts are computable by hand.
+
+Song "Alpha" (10 s = 1000 frames): reference vocal [2, 6) s -> frames 200..599.
+  probabilities: frames 0..219 = 0.0, 220..699 = 1.0, 700..999 = 0.25 (threshold 0.5, no smoothing)
+  -> TP 380 (220..599), FP 100 (600..699), FN 20 (200..219), TN 500.
+Song "Beta" (5 s = 500 frames): reference vocal [0, 1) and [3, 5) -> frames 0..99 and 300..499.
+  probabilities: 0..199 = 0.75, 200..299 = 0.0, 300..399 = 0.25, 400..499 = 0.875
+  -> TP 200 (0..99, 400..499), FP 100 (100..199), FN 100 (300..399), TN 100 (200..299).
+Pooled: TP 580, FP 200, TN 600, FN 120 (1500 frames).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+from django.core.files.base import ContentFile
+
+NO_SMOOTHING = {"median_s": 0.0, "threshold": 0.5, "hysteresis": None, "min_vocal_s": 0.0, "min_gap_s": 0.0}
+
+ALPHA_REF = [(0.0, 2.0, "non-vocal"), (2.0, 6.0, "vocal"), (6.0, 10.0, "non-vocal")]
+BETA_REF = [(0.0, 1.0, "vocal"), (1.0, 3.0, "non-vocal"), (3.0, 5.0, "vocal")]
+
+
+def alpha_probabilities() -> np.ndarray:
+    p = np.zeros(1000, dtype=np.float16)
+    p[220:700] = 1.0
+    p[700:] = 0.25
+    return p
+
+
+def beta_probabilities() -> np.ndarray:
+    p = np.zeros(500, dtype=np.float16)
+    p[0:200] = 0.75
+    p[300:400] = 0.25
+    p[400:500] = 0.875
+    return p
+
+
+def segments(spec):
+    from detector.labels import Segment
+
+    return [Segment(a, b, label) for a, b, label in spec]
+
+
+def song_make(*, project, title: str, duration: float, split: str = "test"):
+    from songs.models import Song, SongStatus
+
+    sha = hashlib.sha256(f"{project.pk}:{title}".encode()).hexdigest()
+    return Song.objects.create(
+        project=project, title=title, original=f"projects/{project.pk}/songs/{sha}.wav", original_name=f"{title}.wav",
+        extension=".wav", sha256=sha, duration=duration, sample_rate=16000, channels=1, codec="pcm_s16le",
+        status=SongStatus.READY, split=split,
+    )
+
+
+def model_make(*, project, name: str = "crnn-v1", transfer_mode: str = "finetune:L1", trainable: int = 20720):
+    from jobs.models import ModelKind, ModelVersion
+
+    return ModelVersion.objects.create(
+        project=project, name=name, kind=ModelKind.TARGET, transfer_mode=transfer_mode,
+        trainable_parameters=trainable, checkpoint=f"models/{name}.pt",
+    )
+
+
+def prediction_make(*, song, model_version, probabilities: np.ndarray, postprocess: dict | None = None):
+    from detector.labels import frames_to_segments
+    from jobs.models import Prediction
+
+    buf = io.BytesIO()
+    np.save(buf, probabilities.astype(np.float16))
+    prediction = Prediction(
+        song=song, model_version=model_version, hop=0.01, n_frames=probabilities.size,
+        postprocess=postprocess or NO_SMOOTHING,
+        segments=[s.to_dict() for s in frames_to_segments(probabilities >= 0.5, duration=song.duration)],
+    )
+    prediction.probabilities.save(f"predictions/{song.pk}-{model_version.pk}.npy", ContentFile(buf.getvalue()), save=False)
+    prediction.save()
+    return prediction
+
+
+def verified_reference(*, song, spec, author, model_version=None):
+    """Revision 1: the model's proposal (origin model:<id>, draft) when model_version is given;
+    then the human correction, verified."""
+    from annotations.services import revision_create
+    from jobs.models import Prediction
+
+    if model_version is not None:
+        prediction = Prediction.objects.get(song=song, model_version=model_version)
+        revision_create(
+            song=song, segments=segments([(s["start"], s["end"], s["label"]) for s in prediction.segments]),
+            author=None, origin=f"model:{model_version.pk}", state="draft",
+        )
+    return revision_create(song=song, segments=segments(spec), author=author, origin="human", state="verified")
+
+
+def hand_made_project(*, project, user):
+    """Two test-split songs with verified references and predictions of one model (see module doc)."""
+    model = model_make(project=project)
+    alpha = song_make(project=project, title="Alpha", duration=10.0)
+    beta = song_make(project=project, title="Beta", duration=5.0)
+    prediction_make(song=alpha, model_version=model, probabilities=alpha_probabilities())
+    prediction_make(song=beta, model_version=model, probabilities=beta_probabilities())
+    verified_reference(song=alpha, spec=ALPHA_REF, author=user, model_version=model)
+    verified_reference(song=beta, spec=BETA_REF, author=user, model_version=model)
+    return model, alpha, beta
