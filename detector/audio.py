@@ -1,7 +1,8 @@
 """Decode any audio file to 16 kHz mono float32, in bounded memory.
 
-soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, mp3 and aiff; PyAV (FFmpeg) reads the
-rest (m4a/aac, webm, wma, video containers ...). Both decode in blocks that are down-mixed and
+soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus and aiff; PyAV (FFmpeg) reads the rest
+(mp3, whose FFmpeg decoder is faster and quieter than libsndfile's, m4a/aac, webm, wma, video
+containers ...), and anything libsndfile refuses. Both decode in blocks that are down-mixed and
 resampled (soxr, streaming) one at a time, so a 60-minute 44.1 kHz stereo file never exists whole
 at its original rate. Every failure raises :class:`~detector.errors.AudioError` naming the file and
 the reason.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import struct
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,10 +34,14 @@ _SF_CODECS = {"PCM_16": "pcm_s16", "PCM_24": "pcm_s24", "PCM_32": "pcm_s32", "PC
               "PCM_U8": "pcm_u8", "FLOAT": "pcm_f32", "DOUBLE": "pcm_f64", "ULAW": "pcm_mulaw",
               "ALAW": "pcm_alaw", "VORBIS": "vorbis", "OPUS": "opus", "MPEG_LAYER_III": "mp3",
               "MPEG_LAYER_II": "mp2", "MPEG_LAYER_I": "mp1"}
+_AV_CODECS = {"mp3float": "mp3", "mp2float": "mp2", "mp1float": "mp1", "aac_fixed": "aac", "libopus": "opus",
+              "libvorbis": "vorbis", "ac3_fixed": "ac3"}
+_RAW_STREAMS = {"aac", "ac3", "eac3", "dts", "amr", "mp2", "truehd", "adts"}
 _AV_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "matroska"}
-# Extensions libsndfile never reads: go straight to FFmpeg.
-_AV_ONLY = {".m4a", ".mp4", ".aac", ".m4b", ".webm", ".mka", ".mkv", ".wma", ".wmv", ".3gp", ".amr", ".ac3",
-            ".mov", ".avi"}
+# Extensions tried with libsndfile first; everything else goes to FFmpeg.
+SOUNDFILE_SUFFIXES = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".aifc", ".caf",
+                      ".au", ".snd", ".w64", ".rf64"}
+PADDING_SLACK_S = 0.1  # decoded audio this much longer than the header says is codec padding: trimmed
 
 
 @dataclass
@@ -61,9 +68,13 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     """
     path = Path(path)
     _check_file(path)
-    info = _probe_soundfile(path) if path.suffix.lower() not in _AV_ONLY else None
+    info = _probe_soundfile(path) if path.suffix.lower() in SOUNDFILE_SUFFIXES else None
     if info is None:
-        info = _probe_av(path)
+        try:
+            info = _probe_av(path)
+        except AudioError:
+            _check_riff(path)  # a clearer reason for a broken WAV header, if that is the problem
+            raise
     _check_info(path, info)
     return info
 
@@ -139,18 +150,46 @@ def _probe_soundfile(path: Path) -> AudioInfo | None:
     import soundfile as sf
 
     try:
-        i = sf.info(str(path))
+        with sf.SoundFile(str(path)) as f:
+            info = AudioInfo(
+                duration=f.frames / f.samplerate if f.samplerate > 0 else 0.0,
+                sample_rate=int(f.samplerate),
+                channels=int(f.channels),
+                codec=_SF_CODECS.get(f.subtype, str(f.subtype).lower()),
+                container=_SF_CONTAINERS.get(f.format, str(f.format).lower()),
+            )
+            log = f.extra_info
     except Exception:  # not something libsndfile reads: let FFmpeg try
         return None
-    if i.samplerate <= 0:
-        return AudioInfo(0.0, int(i.samplerate), int(i.channels), "", "")
-    return AudioInfo(
-        duration=i.frames / i.samplerate,
-        sample_rate=int(i.samplerate),
-        channels=int(i.channels),
-        codec=_SF_CODECS.get(i.subtype, str(i.subtype).lower()),
-        container=_SF_CONTAINERS.get(i.format, str(i.format).lower()),
-    )
+    # libsndfile clamps a PCM data chunk that is longer than the file; its log says so.
+    m = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", log, re.MULTILINE)
+    if m and info.duration > 0:
+        declared, present = int(m.group(1)), int(m.group(2))
+        if 0 < present < declared < 0xFFFFFFF0 and declared - present > 0.01 * declared:
+            raise AudioError(f"{path}: truncated: header declares {info.duration * declared / present:.1f} s "
+                             f"but only {info.duration:.1f} s are present")
+    return info
+
+
+def _check_riff(path: Path) -> None:
+    """Raise a precise AudioError when a RIFF/WAVE header declares an absurd format."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if chunk == b"fmt " and pos + 16 <= len(head):
+            channels, rate = struct.unpack_from("<HI", head, pos + 10)
+            if channels < 1:
+                raise AudioError(f"{path}: has no audio channels")
+            if channels > MAX_CHANNELS:
+                raise AudioError(f"{path}: absurd header: {channels} channels")
+            if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+                raise AudioError(f"{path}: absurd header: sample rate {rate} Hz")
+            return
+        pos += 8 + size + (size & 1)
 
 
 def _probe_av(path: Path) -> AudioInfo:
@@ -161,14 +200,16 @@ def _probe_av(path: Path) -> AudioInfo:
             if not container.streams.audio:
                 raise AudioError(f"{path}: contains no audio stream")
             s = container.streams.audio[0]
-            if s.duration is not None and s.time_base is not None:
+            if container.format.name in _RAW_STREAMS:  # header-less: FFmpeg would guess from the bit rate
+                duration = _demuxed_seconds(container, s)
+            elif s.duration is not None and s.time_base is not None:
                 duration = float(s.duration * s.time_base)
             elif container.duration is not None:
                 duration = container.duration / av.time_base
             else:
                 duration = _count_seconds(container, s)
             cc = s.codec_context
-            codec = cc.name
+            codec = _AV_CODECS.get(cc.name, cc.name)
             if codec.startswith("pcm_") and codec[-2:] in ("le", "be"):
                 codec = codec[:-2]
             name = container.format.name
@@ -177,7 +218,17 @@ def _probe_av(path: Path) -> AudioInfo:
     except AudioError:
         raise
     except Exception as exc:
+        with open(path, "rb") as f:
+            head = f.read(12)
+        if head[4:8] == b"ftyp":  # an MP4 / M4A whose index (moov box) is missing: usually cut short
+            raise AudioError(f"{path}: truncated or corrupt MP4/M4A file ({_reason(exc)})") from None
         raise AudioError(f"{path}: not a decodable audio file ({_reason(exc)})") from None
+
+
+def _demuxed_seconds(container, s) -> float:
+    """Duration from the packets' own durations (reads the file, decodes nothing)."""
+    total = sum(packet.duration or 0 for packet in container.demux(s))
+    return float(total * s.time_base) if s.time_base is not None else 0.0
 
 
 def _count_seconds(container, s) -> float:
@@ -226,8 +277,36 @@ def _blocks_av(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
 
 
 def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None) -> Iterator[np.ndarray]:
-    use_sf = info.container in set(_SF_CONTAINERS.values()) and path.suffix.lower() not in _AV_ONLY
+    use_sf = path.suffix.lower() in SOUNDFILE_SUFFIXES and info.container in set(_SF_CONTAINERS.values())
     blocks = _blocks_soundfile(path, info) if use_sf else _blocks_av(path, info)
+    yield from _trim_padding(_resampled(path, info, blocks, sr=sr, max_duration=max_duration),
+                             expected=int(round(info.duration * sr)), slack=int(PADDING_SLACK_S * sr))
+
+
+def _trim_padding(blocks: Iterator[np.ndarray], *, expected: int, slack: int) -> Iterator[np.ndarray]:
+    """Drop samples beyond ``expected`` when there are at most ``slack`` of them (codec padding,
+    e.g. AAC's last frame); a longer excess means the header was an estimate: keep everything."""
+    n = 0  # samples passed on so far (up to `expected`)
+    tail: list[np.ndarray] = []  # samples beyond `expected`, held back
+    n_tail = 0
+    for block in blocks:
+        if n_tail > slack:
+            yield block
+            continue
+        head = max(0, min(len(block), expected - n))
+        if head:
+            yield block[:head]
+            n += head
+        if head < len(block):
+            tail.append(block[head:])
+            n_tail += len(block) - head
+            if n_tail > slack:
+                yield from tail
+                tail = []
+
+
+def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr: int,
+               max_duration: float | None) -> Iterator[np.ndarray]:
     resampler = None
     if info.sample_rate != sr:
         import soxr
@@ -250,7 +329,7 @@ def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None)
     except AudioError:
         raise
     except Exception as exc:
-        raise AudioError(f"{path}: cannot be decoded ({_reason(exc)})") from None
+        raise AudioError(f"{path}: cannot be decoded, the file is truncated or corrupt ({_reason(exc)})") from None
     decoded = n_in / info.sample_rate
     if decoded <= 0:
         raise AudioError(f"{path}: contains no audio (zero length)")
