@@ -4,7 +4,7 @@ the revision the author started from (optimistic locking, HTTP If-Match in the A
 from django.db import transaction
 from django.db.models import Max
 
-from annotations.models import AnnotationRevision, RevisionState
+from annotations.models import AnnotationRevision, ReviewComment, RevisionState
 from common.errors import ApiError
 from detector.errors import FormatError
 from detector.labels import Segment, merge_adjacent, validate_partition
@@ -71,3 +71,122 @@ def revision_create(
 
 def revision_segments(revision: AnnotationRevision) -> list[Segment]:
     return [Segment.from_dict(item) for item in revision.segments]
+
+
+# ------------------------------------------------------------------------------------------------
+# The editor's writes: save, import, submit, review. Each is one transaction; a failure leaves
+# nothing half-written (revision_create locks the song row and checks the base revision).
+
+def _same_segments(a: list[Segment], b: list[Segment]) -> bool:
+    return len(a) == len(b) and all(
+        x.label == y.label and abs(x.start - y.start) < 1e-6 and abs(x.end - y.end) < 1e-6 for x, y in zip(a, b)
+    )
+
+
+def annotation_save(
+    *, song, raw_segments, author, based_on: AnnotationRevision | None | str, message: str = "",
+) -> tuple[AnnotationRevision, bool]:
+    """A person's edit: validate `raw_segments` (list of {start, end, label}) as a partition of the
+    song and append it as a draft revision based on `based_on`. Returns (revision, created); saving
+    the very segments of the current revision (and based on it) creates nothing."""
+    segments = segments_parse(raw=raw_segments, duration=float(song.duration or 0))
+    current = song.current_revision
+    if (current is not None and based_on != "current" and based_on is not None and based_on.pk == current.pk
+            and _same_segments(segments, revision_segments(current))):
+        return current, False
+    revision = revision_create(
+        song=song, segments=segments, author=author, origin="human", state=RevisionState.DRAFT,
+        based_on=based_on, message=message,
+    )
+    _activity(song=song, actor=author, verb="annotation.saved",
+              summary=f"saved revision {revision.number} of {song.title}", revision=revision)
+    return revision, True
+
+
+def annotation_import(
+    *, song, content: bytes, filename: str, fmt: str | None, author, based_on: AnnotationRevision | None | str,
+) -> AnnotationRevision:
+    """Read an annotation file (format from `fmt` or the file name) into a new revision, origin import:<format>."""
+    from annotations import formats
+
+    fmt = formats.format_for(filename=filename, fmt=fmt)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormatError(f"{filename!r} is not a UTF-8 text file") from None
+    segments = formats.read(text=text, fmt=fmt, duration=float(song.duration or 0))
+    revision = revision_create(
+        song=song, segments=segments, author=author, origin=f"import:{fmt}", state=RevisionState.DRAFT,
+        based_on=based_on, message=f"imported from {filename[:200]}",
+    )
+    _activity(song=song, actor=author, verb="annotation.imported",
+              summary=f"imported {fmt} file as revision {revision.number} of {song.title}", revision=revision)
+    return revision
+
+
+def revision_submit(*, song, author, based_on: AnnotationRevision | None | str = "current") -> AnnotationRevision:
+    """Mark the current revision as submitted for review (a new revision with the same segments)."""
+    current = song.current_revision
+    if current is None:
+        raise ApiError("This song has no annotation to submit yet; save one first.", code="no_revision", status_code=400)
+    if current.state == RevisionState.SUBMITTED:
+        raise ApiError(f"Revision {current.number} is already submitted for review.", code="already_submitted",
+                       status_code=400)
+    revision = revision_create(
+        song=song, segments=revision_segments(current), author=author, origin=current.origin,
+        state=RevisionState.SUBMITTED, based_on=current if based_on == "current" else based_on,
+        message="submitted for review",
+    )
+    _activity(song=song, actor=author, verb="annotation.submitted",
+              summary=f"submitted revision {revision.number} of {song.title} for review", revision=revision)
+    return revision
+
+
+REVIEW_DECISIONS = ("verify", "reject", "comment")
+
+
+def revision_review(
+    *, song, reviewer, decision: str, comment: str = "", time: float | None = None,
+    based_on: AnnotationRevision | None | str = "current",
+) -> tuple[AnnotationRevision, ReviewComment]:
+    """A reviewer's decision on the current revision. verify -> new `verified` revision; reject ->
+    new `draft` revision (a comment is required); comment -> a remark only, no new revision. The
+    comment is pinned to the reviewed revision and optionally to a time in the song."""
+    from annotations.models import ReviewComment
+
+    if decision not in REVIEW_DECISIONS:
+        raise ApiError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}, not {decision!r}.", code="invalid")
+    current = song.current_revision
+    if current is None:
+        raise ApiError("This song has no annotation to review yet.", code="no_revision", status_code=400)
+    comment = (comment or "").strip()
+    if decision in ("reject", "comment") and not comment:
+        raise ApiError("Say what needs to change: a rejection or a remark needs a comment.", code="comment_required")
+    if time is not None and not (0 <= time <= float(song.duration or 0) + 1e-6):
+        raise ApiError(f"time {time} s is outside the song (0 to {float(song.duration or 0):.2f} s).", code="invalid")
+    if decision == "verify" and current.state == RevisionState.VERIFIED:
+        raise ApiError(f"Revision {current.number} is already verified.", code="already_verified")
+    with transaction.atomic():
+        new = current
+        if decision != "comment":
+            new = revision_create(
+                song=song, segments=revision_segments(current), author=reviewer, origin=current.origin,
+                state=RevisionState.VERIFIED if decision == "verify" else RevisionState.DRAFT,
+                based_on=current if based_on == "current" else based_on,
+                message=("verified" if decision == "verify" else "rejected") + (f": {comment}" if comment else ""),
+            )
+        note = ReviewComment.objects.create(
+            revision=current, author=reviewer, time=time, text=comment,
+            decision={"verify": "verified", "reject": "rejected"}.get(decision, ""),
+        )
+    verb = {"verify": "verified", "reject": "rejected", "comment": "commented on"}[decision]
+    _activity(song=song, actor=reviewer, verb=f"annotation.{decision}",
+              summary=f"{verb} revision {current.number} of {song.title}", revision=new)
+    return new, note
+
+
+def _activity(*, song, actor, verb: str, summary: str, revision: AnnotationRevision) -> None:
+    from accounts.services import activity_record
+
+    activity_record(project=song.project, actor=actor, verb=verb, summary=summary,
+                    data={"song": song.pk, "revision": revision.pk, "number": revision.number})

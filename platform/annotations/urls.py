@@ -1,5 +1,9 @@
-"""Pages of this app (mounted under /projects/<project_id>/ or at the site root, see singscope/urls.py)."""
+"""Pages of this app, mounted under /projects/<project_id>/ (see singscope/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from annotations import views
+
+urlpatterns = [
+    path("songs/<int:song_id>/", views.song_editor, name="song-editor"),
+]

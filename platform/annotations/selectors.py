@@ -1,0 +1,61 @@
+"""Reads for the annotation editor and API. Access control goes through accounts.permissions."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from accounts.models import Role
+from accounts.permissions import require_role
+from annotations.models import AnnotationRevision, ReviewComment
+
+
+def song_for_user(*, user, song_id, role: str = Role.ANNOTATOR, project_id=None):
+    """The song if `user` has at least `role` in its project: Http404 for outsiders and missing songs,
+    PermissionDenied (403) for members whose role is too low. With project_id, the song must belong to it."""
+    from songs.models import Song
+
+    try:
+        song = Song.objects.select_related("project", "current_revision", "current_revision__author").get(pk=int(song_id))
+    except (Song.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found, or you do not have access to it.") from None
+    if project_id is not None and song.project_id != int(project_id):
+        raise Http404("Not found, or you do not have access to it.")
+    require_role(user=user, project=song.project, role=role)
+    return song
+
+
+def revision_list(*, song) -> list[AnnotationRevision]:
+    """All revisions of the song, newest first, with authors and the count of review comments."""
+    from django.db.models import Count
+
+    return list(
+        AnnotationRevision.objects.filter(song=song).select_related("author").annotate(n_comments=Count("comments"))
+        .order_by("-number")
+    )
+
+
+def revision_get(*, song, revision_id) -> AnnotationRevision:
+    try:
+        return AnnotationRevision.objects.select_related("author").get(song=song, pk=int(revision_id))
+    except (AnnotationRevision.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found, or you do not have access to it.") from None
+
+
+def review_comments(*, song) -> list[ReviewComment]:
+    return list(ReviewComment.objects.filter(revision__song=song).select_related("author", "revision").order_by("created_at", "id"))
+
+
+def prediction_get(*, song, model_id=None):
+    """The latest prediction of the song (or that of model `model_id`); Http404 when there is none."""
+    from jobs.models import Prediction
+
+    qs = Prediction.objects.filter(song=song).select_related("model_version")
+    if model_id not in (None, ""):
+        try:
+            qs = qs.filter(model_version_id=int(model_id))
+        except (TypeError, ValueError):
+            raise Http404("Not found, or you do not have access to it.") from None
+    prediction = qs.order_by("-created_at", "-id").first()
+    if prediction is None:
+        raise Http404("This song has no model prediction yet; run detection first.")
+    return prediction

@@ -1,0 +1,59 @@
+from rest_framework import serializers
+
+from annotations.models import AnnotationRevision, ReviewComment
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+class RevisionSummarySerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    n_segments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnnotationRevision
+        fields = ["id", "number", "state", "origin", "author", "parent", "message", "vocal_seconds", "n_segments",
+                  "created_at"]
+
+    def get_author(self, obj) -> str | None:
+        return _username(obj.author)
+
+    def get_n_segments(self, obj) -> int:
+        return len(obj.segments or [])
+
+
+class RevisionSerializer(RevisionSummarySerializer):
+    segments = serializers.JSONField()
+
+    class Meta(RevisionSummarySerializer.Meta):
+        fields = [*RevisionSummarySerializer.Meta.fields, "segments"]
+
+
+class ReviewCommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    revision_number = serializers.IntegerField(source="revision.number", read_only=True)
+
+    class Meta:
+        model = ReviewComment
+        fields = ["id", "revision", "revision_number", "author", "decision", "time", "text", "created_at"]
+
+    def get_author(self, obj) -> str | None:
+        return _username(obj.author)
+
+
+class AnnotationSaveSerializer(serializers.Serializer):
+    segments = serializers.JSONField(help_text="Full partition of [0, duration]: [{start, end, label}], label vocal|non-vocal.")
+    message = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AnnotationImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["verify", "reject", "comment"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    time = serializers.FloatField(required=False, allow_null=True, default=None)
