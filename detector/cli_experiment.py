@@ -1,0 +1,78 @@
+"""``python -m detector experiment paper``: the paper's Tables 1 and 2 by song-level k-fold CV.
+
+    python -m detector experiment paper --source default-source --data ../shared/data/jamendolyrics \\
+        --folds 5 -o docs/experiments/paper
+
+Trains the baseline and the eight transfer settings on every fold (same songs, same seed), tests
+each song once, and writes table1.md, table2.md, results.json and figure.svg into the output folder.
+The same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+
+def add_parser(subparsers) -> None:
+    from detector.transfer import MODES, TARGET_TRAIN_CONFIG
+
+    p = subparsers.add_parser("experiment", help="reproduce the paper's tables by k-fold cross-validation",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=["paper"], help="which experiment (paper: Tables 1 and 2)")
+    p.add_argument("--source", default="default-source", help="source checkpoint or 'default-source'")
+    p.add_argument("--data", required=True, help="labelled song collection (<song>/audio.* + labels.lab)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated settings (default: all nine)")
+    p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
+    p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
+    p.add_argument("--cache", help="feature cache folder")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--quiet", action="store_true")
+
+
+def run(args) -> int:
+    import sys
+
+    from tqdm import tqdm
+
+    from detector.cli_transfer import resolve_source
+    from detector.data import FrameDataset
+    from detector.errors import DetectorError
+    from detector.experiment import run_experiment, write_report
+    from detector.transfer import MODES, default_target_config
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    source = resolve_source(args.source)
+    songs = FrameDataset.from_collection(args.data, feature_config=source.feature_config, cache_dir=args.cache,
+                                         progress=not args.quiet)
+    if not 2 <= args.folds <= len(songs):
+        raise DetectorError(f"--folds must be between 2 and the number of songs ({len(songs)}), got {args.folds}")
+    config = default_target_config(epochs=args.epochs, steps_per_epoch=args.steps)
+    bar = tqdm(total=args.folds * len(modes), unit="run", desc="experiment", disable=args.quiet, file=sys.stderr)
+
+    def step(message: str) -> None:
+        bar.update(1)
+        bar.set_postfix_str(message[-60:])
+
+    t0 = time.perf_counter()
+    results = run_experiment(source=source, songs=songs, folds=args.folds, seed=args.seed, modes=modes,
+                             config=config, on_progress=step)
+    bar.close()
+    meta = {
+        "command": "python -m detector " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else None,
+        "source": source.metadata.get("path"), "data": str(args.data), "songs": len(songs),
+        "minutes": round(songs.n_frames / 6000, 1), "folds": args.folds, "seed": args.seed,
+        "train_config": config.to_dict(), "wall_seconds": round(time.perf_counter() - t0, 1),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+    }
+    summary = write_report(results, args.out, meta=meta)
+    print(json.dumps({"out": str(args.out), "table1": summary["table1"], "wall_seconds": meta["wall_seconds"]}, indent=2))
+    return 0

@@ -1,0 +1,163 @@
+"""Transfer learning from the source (speech + music) CRNN to real songs: the paper's Table 1 modes.
+
+    >>> from detector.transfer import TransferMode, transfer
+    >>> outcome = transfer(source=load_checkpoint("source.pt"), train_set=songs, val_set=held_out,
+    ...                    mode=TransferMode.parse("finetune:L1"), seed=0)
+    >>> outcome.save("model.pt", feature_config=songs.feature_config)
+
+Modes (Hou et al. 2020, Table 1):
+- ``baseline``: the same CRNN trained from scratch on the target songs only.
+- ``fixed:Li``: block Li is copied from the source model and frozen (weights and BatchNorm
+  statistics); everything else is trained.
+- ``finetune:Li``: block Li is copied from the source model as initialisation; everything is trained.
+- ``all`` stands for L1, L2 and L3 together.
+
+Layers that are not transferred start from a fresh seeded initialisation, as in the paper's
+definition (only Li carries source knowledge). Transferred modes feed the network with the source
+model's feature normalisation, so copied filters see inputs on the scale they were trained on;
+the baseline fits its normalisation on its own training songs.
+
+The median-filter length and threshold are tuned on the validation songs (pooled F1) and stored
+in the checkpoint's post-processing config, so detection uses them without further flags.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from detector.checkpoint import Bundle, save_checkpoint
+from detector.config import FeatureConfig
+from detector.data import FrameDataset
+from detector.errors import DetectorError
+from detector.model import BLOCKS, CRNN, build_model
+from detector.postprocess import PostprocessConfig
+from detector.train import TrainConfig, TrainResult, predict_probabilities, train, tune_threshold
+
+MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))
+MEDIAN_CHOICES_S = (0.2, 0.4, 0.8)
+
+
+@dataclass(frozen=True)
+class TransferMode:
+    """``kind`` is baseline, fixed or finetune; ``blocks`` the transferred blocks (empty for baseline)."""
+
+    kind: str
+    blocks: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> TransferMode:
+        text = text.strip()
+        if text not in MODES:
+            raise DetectorError(f"transfer mode {text!r} is not one of: {', '.join(MODES)}")
+        if text == "baseline":
+            return cls("baseline")
+        kind, block = text.split(":")
+        return cls(kind, BLOCKS if block == "all" else (block,))
+
+    def __str__(self) -> str:
+        if self.kind == "baseline":
+            return "baseline"
+        return f"{self.kind}:{'all' if self.blocks == BLOCKS else self.blocks[0]}"
+
+    @property
+    def frozen(self) -> tuple[str, ...]:
+        return self.blocks if self.kind == "fixed" else ()
+
+
+def prepare_model(mode: TransferMode, *, source: Bundle | None, seed: int) -> CRNN:
+    """A fresh seeded CRNN of the source's shape with the mode's blocks copied from ``source``."""
+    if mode.kind != "baseline" and source is None:
+        raise DetectorError(f"mode {mode} transfers layers and needs a source model (--source)")
+    model = build_model(source.model_config if source is not None else None, seed=seed)
+    for name in mode.blocks:
+        getattr(model, name).load_state_dict(getattr(source.model, name).state_dict())
+    return model
+
+
+@dataclass
+class TransferOutcome:
+    mode: TransferMode
+    result: TrainResult
+    postprocess: PostprocessConfig
+    validation: dict  # pooled metrics on the validation songs with the tuned post-processing
+    source_path: str | None
+
+    @property
+    def model(self) -> CRNN:
+        return self.result.model
+
+    def save(self, path: str | os.PathLike, *, feature_config: FeatureConfig, manifest: dict | None = None) -> Path:
+        counts = self.result.parameter_counts
+        return save_checkpoint(
+            path, model=self.model, feature_config=feature_config, normalization=self.result.normalization,
+            postprocess=self.postprocess, seed=self.result.seed, manifest=manifest,
+            training={**self.result.summary(), "transfer_mode": str(self.mode), "trainable_parameters": counts["trainable"]},
+            metrics={"validation": self.validation, "trainable_parameters": counts["trainable"]},
+            kind="baseline" if self.mode.kind == "baseline" else "target", parent=self.source_path,
+        )
+
+
+def tune_postprocess(
+    probabilities: list[np.ndarray], labels: list[np.ndarray], *, medians_s=MEDIAN_CHOICES_S
+) -> tuple[PostprocessConfig, dict]:
+    """Median length and threshold with the best pooled F1 on the given (validation) items."""
+    best: tuple[PostprocessConfig, dict] | None = None
+    for median_s in medians_s:
+        threshold, scores = tune_threshold(probabilities, labels, median_s=median_s)
+        if best is None or scores["f1"] > best[1]["f1"]:
+            best = (PostprocessConfig(median_s=median_s, threshold=threshold), scores)
+    return best
+
+
+def transfer(
+    *,
+    source: Bundle | None,
+    train_set: FrameDataset,
+    val_set: FrameDataset,
+    mode: TransferMode,
+    config: TrainConfig | None = None,
+    seed: int = 0,
+    callback=None,
+    progress: bool = True,
+    max_seconds: float | None = None,
+    state_path: str | os.PathLike | None = None,
+) -> TransferOutcome:
+    """Train a target model in ``mode`` and tune its post-processing on ``val_set``.
+
+    callback / progress / max_seconds / state_path: as :func:`detector.train.train`.
+    """
+    if source is not None and source.feature_config != train_set.feature_config:
+        raise DetectorError("the songs' feature config differs from the source model's; "
+                            "build the datasets with the source checkpoint's feature_config")
+    model = prepare_model(mode, source=source, seed=seed)
+    normalization = source.normalization if (source is not None and mode.kind != "baseline") else None
+    result = train(
+        model, train_set, val_set, config=config, seed=seed, frozen=mode.frozen, normalization=normalization,
+        callback=callback, progress=progress, max_seconds=max_seconds, state_path=state_path,
+    )
+    probs = predict_probabilities(result.model, val_set.features, normalization=result.normalization)
+    postprocess, scores = tune_postprocess(probs, [np.asarray(y, bool) for y in val_set.labels])
+    validation = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()}
+    source_path = source.metadata.get("path") if source is not None else None
+    return TransferOutcome(mode, result, postprocess, validation, source_path)
+
+
+def split_validation(dataset: FrameDataset, *, fraction: float = 0.2, seed: int = 0) -> tuple[FrameDataset, FrameDataset]:
+    """Hold out whole songs (at least one) for validation: (train, validation)."""
+    if len(dataset) < 2:
+        raise DetectorError(f"need at least 2 songs to hold one out for validation, got {len(dataset)}; pass --val DIR")
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    n_val = max(1, int(round(fraction * len(dataset))))
+    return dataset.subset(sorted(order[n_val:].tolist())), dataset.subset(sorted(order[:n_val].tolist()))
+
+
+# Defaults sized for a small target set (tens of minutes of songs) on a 2-core CPU: a few minutes.
+TARGET_TRAIN_CONFIG = dict(epochs=25, steps_per_epoch=60, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=6)
+
+
+def default_target_config(**overrides) -> TrainConfig:
+    return TrainConfig(**{**TARGET_TRAIN_CONFIG, **overrides})

@@ -1,0 +1,192 @@
+"""Transfer learning: the paper's modes copy and freeze the right layers, tune post-processing on
+validation songs, save a checkpoint detection can use; the k-fold experiment writes both tables."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from detector.checkpoint import load_checkpoint, save_checkpoint
+from detector.config import FeatureConfig
+from detector.data import FrameDataset
+from detector.errors import DetectorError
+from detector.experiment import run_experiment, song_folds, write_report
+from detector.features import Normalization
+from detector.model import CRNNConfig, build_model
+from detector.train import TrainConfig
+from detector.transfer import MODES, TransferMode, prepare_model, split_validation, transfer
+
+TINY = CRNNConfig(channels=(4, 4, 4), rnn_hidden=4, dropout=0.0)
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = TrainConfig(epochs=2, steps_per_epoch=3, batch_size=4, crop_seconds=1.0, patience=5, num_threads=1,
+                    callback_every=0)
+
+
+def write_song(folder: Path, *, seed: int, seconds: float = 4.0) -> None:
+    """Noise with a loud harmonic 'voice' (vibrato tone) in two spans; labels.lab marks them."""
+    rng = np.random.default_rng(seed)
+    sr = 16000
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.05 * rng.standard_normal(t.size)
+    spans = [(0.5 + 0.3 * (seed % 3), 1.6), (2.4, 3.3 + 0.1 * (seed % 4))]
+    for start, end in spans:
+        on = (t >= start) & (t < end)
+        f0 = 220 * (1 + 0.02 * np.sin(2 * np.pi * 5 * t))
+        phase = 2 * np.pi * np.cumsum(f0) / sr
+        y[on] += 0.4 * sum(np.sin(k * phase[on]) / k for k in range(1, 5))
+    folder.mkdir(parents=True)
+    sf.write(folder / "audio.wav", y.astype(np.float32), sr)
+    (folder / "labels.lab").write_text("".join(f"{a:.3f}\t{b:.3f}\tsing\n" for a, b in spans))
+
+
+@pytest.fixture(scope="module")
+def songs_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("songs")
+    for i in range(4):
+        write_song(root / f"song{i}", seed=i)
+    return root
+
+
+@pytest.fixture(scope="module")
+def songs(songs_dir) -> FrameDataset:
+    return FrameDataset.from_collection(songs_dir)
+
+
+@pytest.fixture(scope="module")
+def source_path(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    model = build_model(TINY, seed=7)
+    norm = Normalization(np.zeros(80, np.float32), np.ones(80, np.float32))
+    path = tmp_path_factory.mktemp("source") / "source.pt"
+    return save_checkpoint(path, model=model, feature_config=FeatureConfig(), normalization=norm, kind="source")
+
+
+def test_every_mode_of_table_1_parses_and_prints_back():
+    assert MODES == ("baseline", "fixed:L1", "fixed:L2", "fixed:L3", "fixed:all",
+                     "finetune:L1", "finetune:L2", "finetune:L3", "finetune:all")
+    for text in MODES:
+        assert str(TransferMode.parse(text)) == text
+    assert TransferMode.parse("fixed:all").frozen == ("L1", "L2", "L3")
+    assert TransferMode.parse("finetune:L2").frozen == ()
+
+
+def test_an_unknown_mode_is_refused_with_the_list_of_modes():
+    with pytest.raises(DetectorError, match=r"'frozen:L1' is not one of: baseline, fixed:L1"):
+        TransferMode.parse("frozen:L1")
+
+
+def test_transferred_blocks_carry_the_source_weights_and_the_others_are_fresh(source_path):
+    source = load_checkpoint(source_path)
+    model = prepare_model(TransferMode.parse("fixed:L2"), source=source, seed=1)
+    for name in ("L1", "L2", "L3"):
+        same = all(torch.equal(a, b) for a, b in zip(getattr(model, name).state_dict().values(),
+                                                     getattr(source.model, name).state_dict().values(), strict=True))
+        assert same == (name == "L2"), name
+
+
+def test_transfer_modes_need_a_source_but_the_baseline_does_not():
+    with pytest.raises(DetectorError, match="needs a source model"):
+        prepare_model(TransferMode.parse("finetune:L1"), source=None, seed=0)
+    assert prepare_model(TransferMode.parse("baseline"), source=None, seed=0) is not None
+
+
+def test_fixed_layers_stay_exactly_as_transferred_while_the_rest_learns(songs, source_path):
+    source = load_checkpoint(source_path)
+    train_set, val_set = split_validation(songs, seed=0)
+    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("fixed:L1"),
+                       config=QUICK, seed=0, progress=False)
+    for a, b in zip(outcome.model.L1.state_dict().values(), source.model.L1.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    fresh = prepare_model(TransferMode.parse("fixed:L1"), source=source, seed=0)
+    assert not torch.equal(outcome.model.head.weight, fresh.head.weight)
+    counts = outcome.result.parameter_counts
+    assert counts["trainable"] == counts["total"] - counts["L1"]
+
+
+def test_fine_tuning_changes_the_transferred_layer(songs, source_path):
+    source = load_checkpoint(source_path)
+    train_set, val_set = split_validation(songs, seed=0)
+    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("finetune:L1"),
+                       config=QUICK, seed=0, progress=False)
+    assert not torch.equal(outcome.model.L1[0].weight, source.model.L1[0].weight)
+    assert outcome.result.parameter_counts["trainable"] == outcome.result.parameter_counts["total"]
+
+
+def test_the_saved_model_keeps_its_tuned_threshold_mode_and_lineage(songs, source_path, tmp_path):
+    source = load_checkpoint(source_path)
+    train_set, val_set = split_validation(songs, seed=0)
+    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("finetune:L3"),
+                       config=QUICK, seed=0, progress=False)
+    path = outcome.save(tmp_path / "target.pt", feature_config=songs.feature_config, manifest={"songs": songs.names})
+    loaded = load_checkpoint(path)
+    assert loaded.metadata["kind"] == "target"
+    assert loaded.metadata["parent"] == str(source_path)
+    assert loaded.metadata["training"]["transfer_mode"] == "finetune:L3"
+    assert loaded.postprocess == outcome.postprocess
+    assert 0.2 <= loaded.postprocess.threshold <= 0.8
+    assert loaded.metadata["metrics"]["validation"]["f1"] == outcome.validation["f1"]
+
+
+def test_validation_songs_are_held_out_whole_and_never_trained_on(songs):
+    train_set, val_set = split_validation(songs, seed=3)
+    assert set(train_set.names).isdisjoint(val_set.names)
+    assert sorted(train_set.names + val_set.names) == sorted(songs.names)
+    with pytest.raises(DetectorError, match="at least 2 songs"):
+        split_validation(songs.subset([0]))
+
+
+def test_folds_test_every_song_exactly_once():
+    folds = song_folds(10, folds=5, seed=0)
+    assert sorted(i for fold in folds for i in fold) == list(range(10))
+    assert all(len(f) == 2 for f in folds)
+    assert song_folds(10, folds=5, seed=0) == folds
+
+
+def test_the_experiment_writes_both_tables_and_the_same_seed_gives_the_same_numbers(songs, source_path, tmp_path):
+    source = load_checkpoint(source_path)
+    modes = ["baseline", "fixed:L1", "finetune:L1"]
+    runs = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        results = run_experiment(source=source, songs=songs, folds=2, seed=0, modes=modes, config=QUICK)
+        runs.append(write_report(results, out, meta={"test": True}))
+    assert runs[0]["table1"] == runs[1]["table1"]
+    table1 = (tmp_path / "a" / "table1.md").read_text()
+    assert [line.split("|")[1].strip() for line in table1.splitlines()[2:]] == modes
+    table2 = (tmp_path / "a" / "table2.md").read_text().splitlines()
+    assert len(table2) == 2 + len(songs) + 1 and "pooled" in table2[-1]
+    on_off = json.loads((tmp_path / "a" / "results.json").read_text())["table2"]
+    assert sum(r["on"] + r["off"] for r in on_off) == songs.n_frames
+    assert (tmp_path / "a" / "figure.svg").read_text().lstrip().startswith("<?xml")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "detector", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_cli_transfer_trains_a_model_the_detect_command_can_use(songs_dir, source_path, tmp_path):
+    out = tmp_path / "model.pt"
+    done = run_cli("transfer", "--source", str(source_path), "--train", str(songs_dir), "--mode", "finetune:L1",
+                   "--epochs", "1", "--steps", "2", "--quiet", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["mode"] == "finetune:L1"
+    lab = tmp_path / "song0.lab"
+    detect = run_cli("detect", str(songs_dir / "song0" / "audio.wav"), "--model", str(out), "-o", str(lab))
+    assert detect.returncode == 0, detect.stderr
+    for line in lab.read_text().splitlines():
+        start, end, tag = line.split("\t")
+        assert tag == "sing" and 0 <= float(start) < float(end) <= 4.0
+
+
+def test_cli_transfer_explains_a_missing_source_in_one_line(songs_dir, tmp_path):
+    done = run_cli("transfer", "--source", str(tmp_path / "nope.pt"), "--train", str(songs_dir),
+                   "--mode", "fixed:L1", "-o", str(tmp_path / "m.pt"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no such checkpoint file" in done.stderr
