@@ -80,16 +80,17 @@ def audio_files(tmp_path_factory) -> dict[str, Path]:
 
 
 def save_tiny_checkpoint(path: Path, *, seed: int = 0, always_vocal: bool = False,
-                         feature_config: FeatureConfig = FeatureConfig()) -> Path:
+                         feature_config: FeatureConfig = FeatureConfig(), config: CRNNConfig = TINY) -> Path:
+    """A randomly initialised CRNN (tiny unless ``config`` says otherwise) saved as a checkpoint."""
     from detector.checkpoint import save_checkpoint
 
     torch.manual_seed(seed)
-    model = CRNN(TINY).eval()
+    model = CRNN(config).eval()
     if always_vocal:
         with torch.no_grad():
             model.head.weight.zero_()
             model.head.bias.fill_(8.0)
-    return save_checkpoint(path, model=model, model_config=TINY, feature_config=feature_config,
+    return save_checkpoint(path, model=model, model_config=config, feature_config=feature_config,
                            normalization=Normalization.identity(feature_config.n_mels), seed=seed,
                            kind="source", training={"epochs": 0}, manifest={"songs": []}, metrics={})
 
