@@ -1,5 +1,15 @@
-"""Pages of this app (mounted under /projects/<project_id>/ or at the site root, see singscope/urls.py)."""
+"""Pages of this app (mounted at the site root, see singscope/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts import views
+
+urlpatterns = [
+    path("projects/new", views.project_new_page, name="project-new"),
+    path("projects/<int:project_id>/members/", views.members_page, name="project-members"),
+    path("projects/<int:project_id>/settings/", views.settings_page, name="project-settings"),
+    path("projects/<int:project_id>/activity/", views.activity_page, name="project-activity"),
+    path("projects/<int:project_id>/assignments/", views.assignments_page, name="project-assignments"),
+    path("my-queue/", views.my_queue_page, name="my-queue"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+]

@@ -1,0 +1,366 @@
+"""Account, project, membership, assignment and activity pages and API: thin views (permission
+helper, validate, call a service, respond)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import Membership, Role
+from accounts.permissions import ProjectRolePermission, has_role, project_for
+from accounts.serializers import (
+    ActivitySerializer,
+    AssignSerializer,
+    MemberAddSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    ProjectCreateSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    QueueSerializer,
+)
+from accounts.throttle import client_address, login_blocked_for, login_failure_record, login_failures_clear
+from common.errors import ApiError
+
+# -- accounts ---------------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, refusing (429) a username + address after too many recent failures."""
+
+    template_name = "accounts/login.html"
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")[:150]
+        address = client_address(request)
+        wait = login_blocked_for(username=username, address=address)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            form = self.get_form()
+            form.errors.clear()
+            context = self.get_context_data(form=form, throttled=True,
+                                            throttle_message=f"Too many failed attempts for this account. "
+                                                             f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            login_failures_clear(username=username, address=address)
+        else:
+            login_failure_record(username=username, address=address)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password was changed.")
+        return response
+
+
+# -- pages ------------------------------------------------------------------------------------------
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SettingsForm(ProjectForm):
+    retrain_after_verified = forms.IntegerField(
+        min_value=0, max_value=100_000, label="Retrain after this many newly verified songs (0 = never)")
+    auto_activate_margin = forms.FloatField(
+        required=False, min_value=-1, max_value=1,
+        label="Activate a new model automatically when its test F1 beats the active one by (empty = never)")
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+def _api_error_to_message(request, exc: ApiError) -> None:
+    messages.error(request, str(exc.detail))
+
+
+@login_required
+def project_new_page(request):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(name=form.cleaned_data["name"], created_by=request.user,
+                                              description=form.cleaned_data["description"])
+        except ApiError as exc:
+            form.add_error("name", str(exc.detail))
+        else:
+            messages.success(request, f"Created {project.name}. Upload songs, or invite people on the Members page.")
+            return redirect("song-list", project_id=project.pk)
+    return render(request, "accounts/project_new.html", {"form": form})
+
+
+@login_required
+def members_page(request, project_id: int):
+    project = project_for(user=request.user, project_id=project_id)
+    is_admin = has_role(user=request.user, project=project, role=Role.ADMIN)
+    form = MemberAddForm()
+    if request.method == "POST":
+        project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                form = MemberAddForm(request.POST)
+                if form.is_valid():
+                    m = services.member_add(project=project, actor=request.user, **form.cleaned_data)
+                    messages.success(request, f"Added {m.user.get_username()} as {m.role}.")
+                    return redirect("project-members", project_id=project.pk)
+            elif action in ("role", "remove"):
+                membership = selectors.membership_get(project=project, user_id=request.POST.get("user"))
+                if action == "role":
+                    services.member_update(membership=membership, actor=request.user, role=request.POST.get("role", ""))
+                    messages.success(request, f"{membership.user.get_username()} is now {request.POST.get('role')}.")
+                else:
+                    services.member_remove(membership=membership, actor=request.user)
+                    messages.success(request, f"Removed {membership.user.get_username()}.")
+                    if membership.user_id == request.user.pk:
+                        return redirect("home")
+                return redirect("project-members", project_id=project.pk)
+            else:
+                messages.error(request, "Unknown action.")
+        except ApiError as exc:
+            _api_error_to_message(request, exc)
+            if action != "add":
+                return redirect("project-members", project_id=project.pk)
+    members = selectors.members_list(project=project)
+    return render(request, "accounts/members.html", {
+        "project": project, "members": members, "is_admin": is_admin, "form": form, "roles": Role.choices,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def settings_page(request, project_id: int):
+    project = project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
+    initial = {"name": project.name, "description": project.description,
+               "retrain_after_verified": project.retrain_after_verified,
+               "auto_activate_margin": project.auto_activate_margin}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_update(project=project, actor=request.user, **form.cleaned_data)
+        except ApiError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("project-settings", project_id=project.pk)
+    return render(request, "accounts/settings.html", {"project": project, "form": form})
+
+
+@login_required
+def activity_page(request, project_id: int):
+    project = project_for(user=request.user, project_id=project_id)
+    verb = request.GET.get("verb", "")[:40]
+    page = Paginator(selectors.activity_list(project=project, verb=verb), 50).get_page(request.GET.get("page"))
+    verbs = ["project", "member", "song", "annotation", "job", "model", "report", "import"]
+    return render(request, "accounts/activity.html", {"project": project, "page": page, "verb": verb, "verbs": verbs})
+
+
+@login_required
+def assignments_page(request, project_id: int):
+    project = project_for(user=request.user, project_id=project_id)
+    can_assign = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    members = selectors.members_list(project=project)
+    if request.method == "POST":
+        project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
+        song_ids = [i for i in request.POST.getlist("songs") if i.isdigit()]
+        assignee_id = request.POST.get("user", "")
+        try:
+            assignee = None
+            if assignee_id:
+                assignee = selectors.membership_get(project=project, user_id=assignee_id).user
+            n = services.songs_assign(project=project, actor=request.user, song_ids=song_ids, assignee=assignee)
+            messages.success(request, f"Assigned {n} song{'s' if n != 1 else ''} to "
+                                      f"{assignee.get_username() if assignee else 'nobody'}.")
+        except ApiError as exc:
+            _api_error_to_message(request, exc)
+        except Exception as exc:  # Http404 from membership_get: a readable message on the page
+            from django.http import Http404
+
+            if not isinstance(exc, Http404):
+                raise
+            messages.error(request, "That user is not a member of this project.")
+        return redirect(reverse("project-assignments", kwargs={"project_id": project.pk})
+                        + (f"?assignee={request.GET['assignee']}" if request.GET.get("assignee") else ""))
+    assignee = request.GET.get("assignee", "")
+    songs = selectors.assignable_songs(project=project, assignee=assignee)
+    page = Paginator(songs, 100).get_page(request.GET.get("page"))
+    return render(request, "accounts/assignments.html", {
+        "project": project, "page": page, "members": members, "can_assign": can_assign, "assignee": assignee,
+    })
+
+
+@login_required
+def my_queue_page(request):
+    queue = selectors.queue_for_user(user=request.user)
+    return render(request, "accounts/my_queue.html", {"to_annotate": queue["to_annotate"][:500],
+                                                      "to_review": queue["to_review"][:500]})
+
+
+# -- API --------------------------------------------------------------------------------------------
+
+
+class _Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+class ProjectListCreate(APIView):
+    """GET: your projects (paginated). POST {name, description}: a new project; you become its admin."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ProjectSerializer(many=True))
+    def get(self, request):
+        qs = selectors.projects_for_user(user=request.user)
+        if search := request.query_params.get("search", "").strip():
+            qs = qs.filter(name__icontains=search[:100])
+        paginator = _Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(ProjectSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
+    def post(self, request):
+        data = ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(created_by=request.user, **data.validated_data)
+        return Response(ProjectSerializer(project, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetail(APIView):
+    """GET: a project you belong to. PATCH (admin): name, description, retraining policy."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+    project_roles = {"PATCH": Role.ADMIN}
+
+    @extend_schema(responses=ProjectSerializer)
+    def get(self, request, project_id: int):
+        return Response(ProjectSerializer(request.project, context={"request": request}).data)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
+    def patch(self, request, project_id: int):
+        data = ProjectUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if "auto_activate_margin" not in fields:
+            fields["auto_activate_margin"] = "unset"
+        project = services.project_update(project=request.project, actor=request.user, **fields)
+        return Response(ProjectSerializer(project, context={"request": request}).data)
+
+
+class MemberListCreate(APIView):
+    """GET: the project's members and roles. POST (admin) {username, role}: add a member."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+    project_roles = {"POST": Role.ADMIN}
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get(self, request, project_id: int):
+        members = selectors.members_list(project=request.project)
+        return Response(MemberSerializer(members, many=True).data)
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
+    def post(self, request, project_id: int):
+        data = MemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_add(project=request.project, actor=request.user, **data.validated_data)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(APIView):
+    """GET a member; PATCH (admin) {role}; DELETE (admin) removes them. A project keeps one admin."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+    project_roles = {"PATCH": Role.ADMIN, "DELETE": Role.ADMIN}
+
+    @extend_schema(responses=MemberSerializer)
+    def get(self, request, project_id: int, user_id: int):
+        return Response(MemberSerializer(selectors.membership_get(project=request.project, user_id=user_id)).data)
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def patch(self, request, project_id: int, user_id: int):
+        data = MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = selectors.membership_get(project=request.project, user_id=user_id)
+        membership = services.member_update(membership=membership, actor=request.user, role=data.validated_data["role"])
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, project_id: int, user_id: int):
+        membership = selectors.membership_get(project=request.project, user_id=user_id)
+        services.member_remove(membership=membership, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssignView(APIView):
+    """POST (reviewer or admin) {song_ids: [...], user: id|username|null}: assign songs to a member."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+    project_roles = {"POST": Role.REVIEWER}
+
+    @extend_schema(request=AssignSerializer, responses={200: {"type": "object", "properties": {
+        "assigned": {"type": "integer"}, "user": {"type": "integer", "nullable": True}}}})
+    def post(self, request, project_id: int):
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        who = data.validated_data["user"]
+        assignee = None
+        if who not in (None, ""):
+            User = get_user_model()
+            user = (User.objects.filter(pk=int(who)).first() if str(who).isdigit()
+                    else User.objects.filter(username__iexact=str(who)).first())
+            if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
+                raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
+            assignee = user
+        n = services.songs_assign(project=request.project, actor=request.user,
+                                  song_ids=data.validated_data["song_ids"], assignee=assignee)
+        return Response({"assigned": n, "user": assignee.pk if assignee else None})
+
+
+class ActivityList(APIView):
+    """GET: the project's activity log, newest first (?verb=prefix, limit, offset)."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+
+    @extend_schema(responses=ActivitySerializer(many=True))
+    def get(self, request, project_id: int):
+        qs = selectors.activity_list(project=request.project, verb=request.query_params.get("verb", "")[:40])
+        paginator = _Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
+
+
+class MyQueue(APIView):
+    """GET: songs assigned to you that wait for annotation, and songs waiting for your review."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=QueueSerializer)
+    def get(self, request):
+        queue = selectors.queue_for_user(user=request.user)
+        return Response(QueueSerializer({"to_annotate": queue["to_annotate"][:500],
+                                         "to_review": queue["to_review"][:500]}).data)
