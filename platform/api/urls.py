@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("jobs.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("accounts.api_urls")),
+    path("", include("datasets.api_urls")),
 ]

@@ -10,7 +10,7 @@ HANDLERS: dict[str, str] = {
     "detect": "jobs.detection.detect_handler",
     "train": "jobs.training.train_handler",
     "evaluate": "reports.services.evaluate_handler",
-    "import": "songs.importing.import_handler",
+    "import": "datasets.services.import_handler",
 }
 
 QUEUES = {"train": "train"}  # everything else runs on "detect"

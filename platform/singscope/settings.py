@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "annotations",
     "jobs",
     "reports",
+    "datasets",
     "api",
 ]
 
@@ -136,6 +137,7 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
 )
 
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "500"))
+MAX_IMPORT_MB = int(os.environ.get("MAX_IMPORT_MB", "2048"))  # zip of song folders (bulk import page/API)
 # Uploads above 2.5 MB stream to a temporary file instead of memory (Django's default threshold).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
@@ -190,6 +192,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Cache (login rate limiting counts): per-process memory unless CACHE_URL names a shared Redis.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL.startswith(("redis://", "rediss://"))
+          else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))  # per username + address ...
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "900"))  # ... within this many seconds
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from common import views as common_views
 
 handler404 = "common.errors.handler404"
@@ -10,7 +11,7 @@ handler500 = "common.errors.handler500"
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),  # rate-limited
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("projects/<int:project_id>/", include("annotations.urls")),
     path("projects/<int:project_id>/", include("jobs.urls")),
     path("projects/<int:project_id>/", include("reports.urls")),
+    path("projects/<int:project_id>/", include("datasets.urls")),
     path("", include("accounts.urls")),
 ]
