@@ -112,9 +112,8 @@ class FrameDataset:
         key = hashlib.sha1()
         key.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
         for name, audio, lab in items:
-            st_a, st_l = audio.stat(), lab.stat()
+            st_a = audio.stat()
             key.update(f"{name}|{audio}|{st_a.st_size}|{st_a.st_mtime_ns}|{lab.read_text()}".encode())
-            del st_l
         h = key.hexdigest()[:16]
         cache_dir.mkdir(parents=True, exist_ok=True)
         fpath, ipath = cache_dir / f"feats-{h}.npy", cache_dir / f"index-{h}.npz"

@@ -54,6 +54,8 @@ __all__ = [
     "predict_probabilities",
     "frame_scores",
     "tune_threshold",
+    "evaluate",
+    "evaluate_collection",
 ]
 
 
@@ -249,6 +251,22 @@ def evaluate(
     pred = np.concatenate([_median(p, frames) >= threshold for p in probs]) if n else np.zeros(0, bool)
     ref = np.concatenate([np.asarray(y, bool) for y in dataset.labels[:n]]) if n else np.zeros(0, bool)
     return frame_scores(pred, ref)
+
+
+def evaluate_collection(
+    model: CRNN, dataset: FrameDataset, *, normalization: Normalization, threshold: float = 0.5,
+    median_s: float = 0.8,
+) -> dict:
+    """Per-item and pooled metrics (:func:`detector.metrics.evaluate`: frame, 1 s segment, boundary,
+    ROC/PR AUC) of ``model`` on a labelled dataset, after a ``median_s`` median filter."""
+    from detector.metrics import evaluate as metrics_evaluate
+
+    probs = predict_probabilities(model, dataset.features, normalization=normalization)
+    frames = max(1, int(round(median_s * FRAME_RATE)))
+    frames += 1 - frames % 2
+    refs = {n: np.asarray(y, bool) for n, y in zip(dataset.names, dataset.labels, strict=True)}
+    ests = {n: _median(p, frames) >= threshold for n, p in zip(dataset.names, probs, strict=True)}
+    return metrics_evaluate(refs, ests, probabilities=dict(zip(dataset.names, probs, strict=True)))
 
 
 # ----------------------------------------------------------------------------------------------
