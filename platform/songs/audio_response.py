@@ -42,11 +42,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
             return "unsatisfiable"
         return max(0, size - n), size - 1
     a = int(first)
-    b = int(last) if last else size - 1
-    if b < a:
-        return None
+    b = int(last) if last else None
+    if b is not None and b < a:
+        return None  # malformed: ignore the header
     if a >= size:
         return "unsatisfiable"
+    b = size - 1 if b is None else b
     return a, min(b, size - 1)
 
 
