@@ -174,14 +174,11 @@ def dataset_scan(*, root: Path) -> DatasetScan:
 
 
 class _LocalUpload(File):
-    """A file on this machine handed to song_create as if uploaded (no copy to a temporary file)."""
+    """A file on this machine handed to song_create as if uploaded. Deliberately without
+    ``temporary_file_path``: storage would *move* such a file, and the collection is read in place."""
 
     def __init__(self, path: Path):
         super().__init__(open(path, "rb"), name=path.name)  # noqa: SIM115 - closed by the caller
-        self._path = path
-
-    def temporary_file_path(self) -> str:
-        return str(self._path)
 
 
 def _read_labels(item: DatasetItem, *, duration: float):
