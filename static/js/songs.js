@@ -10,6 +10,7 @@ const POLL_MS = 2000;
 const state = { search: "", status: "", split: "", ordering: "-created", offset: 0, count: 0, rows: [], selected: new Set() };
 let pollTimer = null;
 let activeUploads = 0;
+const uploadNotes = new Map(); // song id -> the upload row's note, kept in step with the song's status
 
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs = {}, ...children) {
@@ -89,7 +90,16 @@ function annotationText(a) {
   return `r${a.number} ${a.state} (${who})`;
 }
 
+function noteUpload(song) {
+  const note = uploadNotes.get(song.id);
+  if (!note) return;
+  if (song.status === "ready") { note.textContent = "Ready"; uploadNotes.delete(song.id); }
+  else if (song.status === "failed") { note.textContent = `Processing failed: ${song.error}`; note.closest("li").classList.add("failed"); uploadNotes.delete(song.id); }
+  else note.textContent = (song.job && song.job.message) ? `Processing: ${song.job.message}` : "Uploaded; processing…";
+}
+
 function row(song) {
+  noteUpload(song);
   const box = el("input", { type: "checkbox", "aria-label": `Select ${song.title}` });
   box.checked = state.selected.has(song.id);
   box.addEventListener("change", () => { box.checked ? state.selected.add(song.id) : state.selected.delete(song.id); updateBulk(); });
@@ -194,6 +204,7 @@ function uploadOne(file) {
         setProgress(1);
         item.classList.add("done");
         note.textContent = "Uploaded; processing…";
+        uploadNotes.set(body.id, note);
         resolve(body);
       } else {
         fail((body && body.error) || `Upload failed (HTTP ${xhr.status}).`);
