@@ -1,18 +1,19 @@
-"""Frame-level metrics of a vocal mask against a reference mask (numpy only, no Django).
+"""What reports need on top of `detector.metrics` (numpy only, no Django).
 
-`detector.metrics` did not exist when reports were written; these functions follow the usual
-protocol (Schlueter & Grill): the vocal class is the positive class, counts are pooled over songs
-before ratios are taken. Frames are the 10 ms grid of DESIGN.md (frame i = [i/100, (i+1)/100) s).
-
-Undefined ratios (a denominator of zero, e.g. precision of a song where nothing was predicted
-vocal, or ROC-AUC of a song with only one class) are ``None``, never a made-up 0 or 1.
+Counts, the 1 s segment grid, boundary matching and AUCs come from `detector.metrics`; this module
+adds what a report shows: undefined ratios as ``None`` (a denominator of zero, e.g. precision of a
+song where nothing was predicted vocal, or ROC-AUC of a song with only one class) instead of
+detector's 0.0, curves thinned for storage, F1 / accuracy against threshold, and correction effort.
+The vocal class is the positive class; counts are pooled over songs before ratios are taken.
+Frames are the 10 ms grid of DESIGN.md (frame i = [i/100, (i+1)/100) s).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-FRAME_RATE = 100  # frames per second (detector.config.FRAME_RATE)
+from detector import metrics as dm
+from detector.config import FRAME_RATE
 GRID_S = 1.0  # segment-based metrics: cells of one second
 BOUNDARY_WINDOW_S = 0.5  # boundary F-measure: a hit is within +-0.5 s (mir_eval's default)
 EFFORT_WINDOW_S = 1.0  # correction effort: a boundary moved by at most 1 s counts as "moved"
@@ -26,15 +27,8 @@ def _ratio(num: float, den: float) -> float | None:
 
 def confusion(*, reference: np.ndarray, estimate: np.ndarray) -> dict[str, int]:
     """TP/FP/TN/FN of boolean masks, shape (n_frames,) each."""
-    ref = np.asarray(reference, dtype=bool)
-    est = np.asarray(estimate, dtype=bool)
-    if ref.shape != est.shape:
-        raise ValueError(f"reference has {ref.size} frames but the estimate has {est.size}")
-    tp = int(np.count_nonzero(ref & est))
-    fp = int(np.count_nonzero(~ref & est))
-    fn = int(np.count_nonzero(ref & ~est))
-    tn = int(ref.size - tp - fp - fn)
-    return {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
+    c = dm.counts(reference, estimate)
+    return {k: int(c[k]) for k in ("tp", "fp", "tn", "fn")}
 
 
 def scores(counts: dict[str, int]) -> dict[str, float | int | None]:
@@ -76,13 +70,13 @@ def ranking(*, reference: np.ndarray, score: np.ndarray) -> dict:
     if pos and neg:
         tpr = np.r_[0.0, tps / pos]
         fpr = np.r_[0.0, fps / neg]
-        out["roc_auc"] = float(np.trapezoid(tpr, fpr))
+        out["roc_auc"] = dm.roc_auc(ref, score)
         keep = _thin(tpr.size)
         out["roc"] = {"fpr": _r(fpr[keep]), "tpr": _r(tpr[keep]), "threshold": _r(np.r_[1.0, thr][keep])}
     if pos:
         precision = tps / (tps + fps)
         recall = tps / pos
-        out["pr_auc"] = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+        out["pr_auc"] = dm.pr_auc(ref, score)
         keep = _thin(recall.size)
         out["pr"] = {"recall": _r(recall[keep]), "precision": _r(precision[keep]), "threshold": _r(thr[keep])}
     return out
@@ -112,15 +106,8 @@ def threshold_sweep(*, reference: np.ndarray, score: np.ndarray, thresholds: np.
 def grid_counts(*, reference: np.ndarray, estimate: np.ndarray, cell_s: float = GRID_S) -> dict[str, int]:
     """Segment-based counts (sed_eval style): time cut into cells of `cell_s` seconds; a cell is
     vocal when any of its frames is. Returns seg_tp / seg_fp / seg_fn / seg_tn."""
-    ref = np.asarray(reference, dtype=bool)
-    est = np.asarray(estimate, dtype=bool)
-    size = max(1, int(round(cell_s * FRAME_RATE)))
-    cells = -(-ref.size // size)
-    pad = cells * size - ref.size
-    r = np.pad(ref, (0, pad)).reshape(cells, size).any(axis=1)
-    e = np.pad(est, (0, pad)).reshape(cells, size).any(axis=1)
-    c = confusion(reference=r, estimate=e)
-    return {f"seg_{k}": v for k, v in c.items()}
+    c = dm.segment_metrics(reference, estimate, segment_s=cell_s)
+    return {f"seg_{k}": int(c[k]) for k in ("tp", "fp", "tn", "fn")}
 
 
 def boundaries(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,9 +140,8 @@ def _match(a: np.ndarray, b: np.ndarray, *, window: float, used_a=None, used_b=N
 
 def boundary_counts(*, reference: np.ndarray, estimate: np.ndarray, window_s: float = BOUNDARY_WINDOW_S) -> dict[str, int]:
     """Boundary hits within +-window_s: bnd_hits, bnd_ref (reference boundaries), bnd_est."""
-    rt, _ = boundaries(reference)
-    et, _ = boundaries(estimate)
-    return {"bnd_hits": len(_match(rt, et, window=window_s)), "bnd_ref": int(rt.size), "bnd_est": int(et.size)}
+    b = dm.boundary_metrics(reference, estimate, tolerance=window_s)
+    return {"bnd_hits": int(b["hits"]), "bnd_ref": int(b["n_reference"]), "bnd_est": int(b["n_estimate"])}
 
 
 def derived(counts: dict) -> dict[str, float | None]:

@@ -25,7 +25,7 @@ STYLE = {
     "axes.titlesize": 11, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.color": "#e9ecef", "grid.linewidth": 0.8, "legend.frameon": False, "svg.hashsalt": "singscope",
 }
-PLOTS = ("roc", "pr", "threshold", "songs", "confusion")
+PLOTS = ("roc", "pr", "threshold", "confusion", "songs")
 
 
 def _svg(fig: Figure) -> str:
@@ -98,13 +98,10 @@ def plot_threshold(reports) -> str:
             ax.plot(t, sweep["accuracy"], lw=2, ls="--", color=color or NONVOCAL,
                     label=f"accuracy{' ' + _label(r, True) if many else ''}")
             ax.axvline(r.threshold, color=color or MUTED, lw=1, ls=":")
-        if not many and reports:
-            r = reports[0]
-            ax.annotate(f"threshold {r.threshold:.2f}\nF1 {_pct(r.pooled.get('f1'))}", xy=(r.threshold, 0.04),
-                        xytext=(6, 0), textcoords="offset points", fontsize=9, color=MUTED)
+        used = f" (dotted: {reports[0].threshold:.2f} used)" if not many and reports else " (dotted: thresholds used)"
         ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="Threshold on the smoothed vocal probability", ylabel="Score",
-               title="F1 and accuracy vs threshold")
-        ax.legend(loc="lower center", fontsize=9)
+               title="F1 and accuracy vs threshold" + used)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
         return _svg(fig)
 
 
@@ -131,7 +128,8 @@ def plot_songs(reports) -> str:
         ax.set(xlim=(0, 1.08), xlabel="Vocal F1", title="F1 per song")
         ax.grid(axis="y", visible=False)
         if len(reports) > 1:
-            ax.legend(loc="lower right", fontsize=9, frameon=True)
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=min(3, len(reports)), fontsize=9)
+            ax.set_title("F1 per song", pad=12 + 14 * ((len(reports) + 2) // 3))
         return _svg(fig)
 
 
