@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from jobs.handlers import DEFAULT_TIME_LIMITS, QUEUES, TIME_LIMITS, handler_for
@@ -101,7 +102,10 @@ class JobContext:
 
     def log(self, line: str) -> None:
         stamp = timezone.now().strftime("%H:%M:%S")
-        Job.objects.filter(pk=self.job.pk).update(log=F("log") + f"[{stamp}] {line}\n")
+        # Concat, not F("log") + str: on SQLite "+" is numeric addition and turns the log into 0.
+        Job.objects.filter(pk=self.job.pk).update(
+            log=Concat(F("log"), Value(f"[{stamp}] {line}\n"), output_field=TextField())
+        )
 
     def check_cancelled(self) -> None:
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
