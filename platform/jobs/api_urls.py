@@ -1,5 +1,16 @@
-"""API routes of this app, mounted under /api/ (see api/urls.py)."""
+"""API routes of the jobs app, mounted under /api/ (see api/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from jobs import views
+
+urlpatterns = [
+    path("jobs/", views.api_jobs, name="api-jobs"),
+    path("jobs/<int:job_id>/", views.api_job, name="api-job"),
+    path("jobs/<int:job_id>/cancel", views.api_job_cancel, name="api-job-cancel"),
+    path("jobs/<int:job_id>/retry", views.api_job_retry, name="api-job-retry"),
+    path("models/", views.api_models, name="api-models"),
+    path("models/<int:model_id>/", views.api_model, name="api-model"),
+    path("models/<int:model_id>/checkpoint", views.api_model_checkpoint, name="api-model-checkpoint"),
+    path("models/<int:model_id>/activate", views.api_model_activate, name="api-model-activate"),
+]

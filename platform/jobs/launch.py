@@ -1,0 +1,111 @@
+"""Starting jobs from the API and the pages: validate what the user asked for, then `job_create`.
+
+Each function checks the role it needs (accounts.permissions) and raises ApiError (4xx with a
+sentence) for anything that cannot run, so no half-made job is ever queued.
+
+Job params (read by the handlers):
+  detect   {"song_ids": [..], "model_id": id | None}      -> jobs.detection.detect_handler
+  train    see jobs.training.training_params_clean          -> jobs.training.train_handler
+  evaluate {"model": id, "song_ids": [..] (optional)}         -> reports.services.evaluate_handler
+"""
+
+from __future__ import annotations
+
+from accounts.models import Project, Role
+from accounts.permissions import require_role
+from common.errors import ApiError
+from jobs.models import Job, JobKind, JobState
+
+
+def _ids(raw, *, field: str) -> list[int]:
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ApiError(f"{field} must be a non-empty list of song ids (or \"all\").", code="invalid_songs")
+    try:
+        return sorted({int(v) for v in raw})
+    except (TypeError, ValueError):
+        raise ApiError(f"{field} must contain song ids (whole numbers), got {raw!r}.", code="invalid_songs") from None
+
+
+def _songs(*, project: Project, raw, field: str = "song_ids") -> list[int]:
+    from songs.models import Song, SongStatus
+
+    ready = Song.objects.filter(project=project, status=SongStatus.READY)
+    if raw == "all":
+        ids = list(ready.order_by("id").values_list("pk", flat=True))
+        if not ids:
+            raise ApiError("This project has no ready song to run on.", code="no_songs")
+        return ids
+    ids = _ids(raw, field=field)
+    found = set(Song.objects.filter(project=project, pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ApiError(f"Song(s) {', '.join(map(str, missing))} are not in this project.", code="unknown_song")
+    not_ready = [i for i in ids if i not in set(ready.filter(pk__in=ids).values_list("pk", flat=True))]
+    if not_ready:
+        raise ApiError(f"Song(s) {', '.join(map(str, not_ready))} are not ready yet (still processing or failed).",
+                       code="song_not_ready")
+    return ids
+
+
+def _model_id(*, project: Project, raw, required: bool) -> int | None:
+    from jobs.selectors import model_for_project
+
+    if raw in (None, "", "active", "default"):
+        if required:
+            raise ApiError("Choose a model (model_id).", code="model_required")
+        return None
+    mv = model_for_project(project=project, model_id=raw)
+    if mv is None:
+        raise ApiError(f"Model {raw!r} is not a model of this project or a shipped one.", code="unknown_model")
+    return mv.pk
+
+
+def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
+    """Create a job of `kind` in `project` from request data (JSON body or form fields)."""
+    from jobs.services import job_create
+
+    if kind == JobKind.DETECT:
+        require_role(user=user, project=project, role=Role.ANNOTATOR)
+        raw_songs = data.get("song_ids", data.get("songs"))
+        params = {"song_ids": _songs(project=project, raw=raw_songs if raw_songs is not None else []),
+                  "model_id": _model_id(project=project, raw=data.get("model_id", data.get("model")), required=False)}
+    elif kind == JobKind.TRAIN:
+        require_role(user=user, project=project, role=Role.REVIEWER)
+        from jobs.training import training_data_check, training_params_clean
+
+        params = training_params_clean(project=project, raw={k: v for k, v in data.items() if k not in ("kind", "project")})
+        training_data_check(project=project)
+    elif kind == JobKind.EVALUATE:
+        require_role(user=user, project=project, role=Role.REVIEWER)
+        params = {"model": _model_id(project=project, raw=data.get("model_id", data.get("model")), required=True)}
+        raw_songs = data.get("song_ids", data.get("songs"))
+        if raw_songs not in (None, "", []):
+            params["song_ids"] = _songs(project=project, raw=raw_songs)
+    else:
+        raise ApiError(f"kind must be one of detect, train, evaluate; got {kind!r}.", code="invalid_kind")
+    return job_create(project=project, kind=kind, params=params, created_by=user)
+
+
+def job_cancel_by(*, job: Job, user) -> Job:
+    """Cancel for the job's creator or a reviewer/admin; a finished job answers 409."""
+    from jobs.services import job_cancel
+
+    if job.created_by_id != getattr(user, "pk", None):
+        require_role(user=user, project=job.project, role=Role.REVIEWER)
+    else:
+        require_role(user=user, project=job.project)
+    if job.state not in (JobState.QUEUED, JobState.RUNNING):
+        raise ApiError(f"This job already {job.state}; there is nothing to cancel.", code="job_finished", status_code=409)
+    return job_cancel(job=job)
+
+
+def job_retry_by(*, job: Job, user) -> Job:
+    """A new job with the same parameters, for a failed or cancelled one."""
+    from jobs.services import job_retry
+
+    needed = Role.ANNOTATOR if job.kind in (JobKind.DETECT, JobKind.PROCESS) else Role.REVIEWER
+    require_role(user=user, project=job.project, role=needed)
+    if job.state not in (JobState.FAILED, JobState.CANCELLED):
+        raise ApiError(f"Only failed or cancelled jobs can be retried; this one is {job.state}.",
+                       code="job_not_retryable", status_code=409)
+    return job_retry(job=job, created_by=user)

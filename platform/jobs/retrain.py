@@ -1,0 +1,86 @@
+"""The retraining trigger and the project's training policy.
+
+`retrain_maybe_trigger(*, project)` queues a training job with the project's defaults when
+`project.retrain_after_verified` (N > 0) songs of the train split have a verified revision that
+the project's latest model did not train on. Call it after a revision becomes verified
+(annotations), and it also runs from the jobs pages' housekeeping so it is never missed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from accounts.models import Project
+from jobs.models import Job, JobKind, ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+def verified_since_last_model(*, project: Project) -> int:
+    """Train-split songs whose latest verified revision the project's newest model has not used."""
+    from jobs.selectors import verified_revisions
+    from songs.models import Split
+
+    latest = ModelVersion.objects.filter(project=project).order_by("-created_at", "-id").first()
+    used = {(r.get("song"), r.get("revision")) for r in (latest.training_revisions if latest else [])}
+    return sum(1 for song, rev in verified_revisions(project=project, split=Split.TRAIN) if (song.pk, rev.pk) not in used)
+
+
+def retrain_maybe_trigger(*, project: Project) -> Job | None:
+    """Queue a training job when the policy says so; returns it, or None. Safe to call often and
+    concurrently: the project row is locked and no job is queued while another training job of the
+    project is queued or running."""
+    if not project.retrain_after_verified:
+        return None
+    from jobs.selectors import training_job_active
+    from jobs.services import job_create
+    from jobs.training import training_params_clean
+
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if not locked.retrain_after_verified or training_job_active(project=locked) is not None:
+            return None
+        new = verified_since_last_model(project=locked)
+        if new < locked.retrain_after_verified:
+            return None
+        try:
+            params = training_params_clean(project=locked, raw={"trigger": "retrain"})
+        except Exception as exc:  # noqa: BLE001 - a broken default must not break the caller
+            log.warning("retraining of project %s not queued: %s", locked.pk, exc)
+            return None
+        job = job_create(project=locked, kind=JobKind.TRAIN, params=params, created_by=None)
+        from accounts.services import activity_record
+
+        activity_record(project=locked, actor=None, verb="job.retrain",
+                        summary=f"{new} newly verified songs: queued retraining (job {job.pk})",
+                        data={"job": job.pk, "new_verified": new})
+        return job
+
+
+def retrain_check_all() -> int:
+    """Run the trigger for every project with a retraining policy (for a periodic task)."""
+    count = 0
+    for project in Project.objects.filter(retrain_after_verified__gt=0):
+        count += retrain_maybe_trigger(project=project) is not None
+    return count
+
+
+def training_policy_set(*, project: Project, actor, retrain_after_verified: int, auto_activate_margin: float | None,
+                        default_training: dict | None = None) -> Project:
+    """Change the project's retraining / auto-activation policy and default training parameters."""
+    from accounts.services import activity_record
+
+    fields = ["retrain_after_verified", "auto_activate_margin"]
+    project.retrain_after_verified = retrain_after_verified
+    project.auto_activate_margin = auto_activate_margin
+    if default_training is not None:
+        project.default_training = default_training
+        fields.append("default_training")
+    project.save(update_fields=fields)
+    margin = "off" if auto_activate_margin is None else f"F1 margin {auto_activate_margin:g}"
+    activity_record(project=project, actor=actor, verb="project.training_policy",
+                    summary=f"training policy: retrain after {retrain_after_verified or 'never'} verified songs, "
+                            f"auto-activate {margin}")
+    return project

@@ -1,0 +1,83 @@
+"""Reads of the jobs app: jobs and model versions a user may see, and the data a training job uses."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Project
+from accounts.permissions import require_role
+from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+
+
+def jobs_for_project(*, project: Project, kind: str | None = None, state: str | None = None) -> QuerySet[Job]:
+    qs = Job.objects.filter(project=project).select_related("created_by")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    return qs
+
+
+def job_get(*, user, job_id) -> Job:
+    """The job if the user is a member of its project; Http404 for missing and for outsiders alike."""
+    try:
+        job = Job.objects.select_related("project", "created_by").get(pk=int(job_id))
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found, or you do not have access to it.") from None
+    require_role(user=user, project=job.project)
+    return job
+
+
+def models_for_project(*, project: Project) -> QuerySet[ModelVersion]:
+    """The project's own model versions plus the ones shipped with Singscope (project=None)."""
+    return (ModelVersion.objects.filter(Q(project=project) | Q(project__isnull=True))
+            .select_related("parent", "created_by", "project"))
+
+
+def model_get(*, user, model_id, project: Project | None = None) -> ModelVersion:
+    """A model version the user may see: one of a project they belong to, or a shipped one.
+
+    Shipped models (project=None) are visible to every signed-in user.
+    """
+    try:
+        mv = ModelVersion.objects.select_related("parent", "project", "created_by").get(pk=int(model_id))
+    except (ModelVersion.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found, or you do not have access to it.") from None
+    if mv.project_id is not None:
+        require_role(user=user, project=mv.project)
+        if project is not None and mv.project_id != project.pk:
+            raise Http404("Not found, or you do not have access to it.")
+    elif not user.is_authenticated:
+        raise Http404("Not found, or you do not have access to it.")
+    return mv
+
+
+def model_for_project(*, project: Project, model_id) -> ModelVersion | None:
+    """A model version usable by the project (its own or a shipped one), or None."""
+    try:
+        return models_for_project(project=project).get(pk=int(model_id))
+    except (ModelVersion.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def verified_revisions(*, project: Project, split: str) -> list[tuple]:
+    """``(song, revision)`` for every ready song of ``split`` with a verified revision: the latest
+    verified one (a later draft on top of it does not count until it is verified)."""
+    from annotations.models import AnnotationRevision, RevisionState
+    from songs.models import Song, SongStatus
+
+    songs = list(Song.objects.filter(project=project, split=split, status=SongStatus.READY).order_by("id"))
+    latest: dict[int, AnnotationRevision] = {}
+    for rev in (AnnotationRevision.objects.filter(song__in=songs, state=RevisionState.VERIFIED)
+                .order_by("song_id", "-number")):
+        latest.setdefault(rev.song_id, rev)
+    return [(song, latest[song.pk]) for song in songs if song.pk in latest]
+
+
+def training_job_active(*, project: Project) -> Job | None:
+    """A queued or running training job of the project, if any."""
+    return (Job.objects.filter(project=project, kind=JobKind.TRAIN, state__in=[JobState.QUEUED, JobState.RUNNING])
+            .order_by("created_at").first())
+
+
+def job_is_finished(job: Job) -> bool:
+    return job.state in FINISHED_STATES

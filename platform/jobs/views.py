@@ -1,0 +1,310 @@
+"""Jobs and model registry: the HTTP API (DRF) and the pages. Views stay thin: permission helper,
+validate, call a service, respond."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get, projects_for_user
+from common.errors import ApiError
+from jobs import launch, selectors
+from jobs.models import Job, JobKind
+from jobs.registry import jobs_housekeep, model_activate
+from jobs.serializers import JobDetailSerializer, JobSerializer, ModelVersionSerializer
+
+# -- API ------------------------------------------------------------------------------------------
+
+
+def _project_from(request, raw):
+    if raw in (None, ""):
+        raise ApiError("project is required.", code="project_required")
+    return project_get(user=request.user, project_id=raw)
+
+
+@extend_schema(request=None, responses=JobSerializer(many=True))
+@api_view(["GET", "POST"])
+def api_jobs(request):
+    """GET: jobs of the user's projects (`?project=`, `?kind=`, `?state=`). POST: start a job (202)."""
+    if request.method == "POST":
+        data = request.data if isinstance(request.data, dict) else {}
+        project = _project_from(request, data.get("project"))
+        job = launch.job_start(project=project, user=request.user, kind=str(data.get("kind", "")), data=dict(data))
+        return Response(JobDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    project_id = request.query_params.get("project")
+    if project_id:
+        project = project_get(user=request.user, project_id=project_id)
+        jobs_housekeep(project=project)
+        qs = selectors.jobs_for_project(project=project)
+    else:
+        jobs_housekeep()
+        qs = Job.objects.filter(project__in=projects_for_user(user=request.user)).select_related("created_by")
+    kind, state = request.query_params.get("kind"), request.query_params.get("state")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(qs, request)
+    return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+
+@extend_schema(responses=JobDetailSerializer)
+@api_view(["GET"])
+def api_job(request, job_id: int):
+    jobs_housekeep()
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    return Response(JobDetailSerializer(job).data)
+
+
+@extend_schema(request=None, responses=JobDetailSerializer)
+@api_view(["POST"])
+def api_job_cancel(request, job_id: int):
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = launch.job_cancel_by(job=job, user=request.user)
+    return Response(JobDetailSerializer(job).data)
+
+
+@extend_schema(request=None, responses=JobDetailSerializer)
+@api_view(["POST"])
+def api_job_retry(request, job_id: int):
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    new = launch.job_retry_by(job=job, user=request.user)
+    return Response(JobDetailSerializer(new).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses=ModelVersionSerializer(many=True))
+@api_view(["GET"])
+def api_models(request):
+    """Model versions of a project (`?project=`, with the shipped ones) or of all the user's projects."""
+    project_id = request.query_params.get("project")
+    if project_id:
+        project = project_get(user=request.user, project_id=project_id)
+        qs = selectors.models_for_project(project=project)
+        context = {"project": project}
+    else:
+        from django.db.models import Q
+
+        qs = (selectors.ModelVersion.objects.filter(Q(project__in=projects_for_user(user=request.user))
+                                                    | Q(project__isnull=True)).select_related("parent", "created_by", "project"))
+        context = {}
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(qs, request)
+    return paginator.get_paginated_response(ModelVersionSerializer(page, many=True, context=context).data)
+
+
+@extend_schema(responses=ModelVersionSerializer)
+@api_view(["GET"])
+def api_model(request, model_id: int):
+    mv = selectors.model_get(user=request.user, model_id=model_id)
+    return Response(ModelVersionSerializer(mv).data)
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+def api_model_checkpoint(request, model_id: int):
+    mv = selectors.model_get(user=request.user, model_id=model_id)
+    return _checkpoint_response(mv)
+
+
+@extend_schema(request=None, responses=ModelVersionSerializer)
+@api_view(["POST"])
+def api_model_activate(request, model_id: int):
+    """Make this model the one new detections use. Shipped models need `project` in the body."""
+    mv = selectors.model_get(user=request.user, model_id=model_id)
+    project = mv.project or _project_from(request, (request.data or {}).get("project"))
+    require_role(user=request.user, project=project, role=Role.ADMIN)
+    project = model_activate(project=project, model_version=mv, actor=request.user)
+    return Response(ModelVersionSerializer(mv, context={"project": project}).data)
+
+
+def _checkpoint_response(mv):
+    if not mv.checkpoint:
+        raise Http404("This model has no checkpoint file.")
+    try:
+        fh = mv.checkpoint.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The checkpoint file of this model is missing from storage.") from None
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in mv.name)[:80] or f"model-{mv.pk}"
+    suffix = PurePosixPath(mv.checkpoint.name).suffix or ".pt"
+    return FileResponse(fh, as_attachment=True, filename=f"{stem}{suffix}", content_type="application/octet-stream")
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def _page_project(request, project_id):
+    project = project_get(user=request.user, project_id=project_id)
+    require_role(user=request.user, project=project)
+    return project
+
+
+@login_required
+def jobs_page(request, project_id: int):
+    project = _page_project(request, project_id)
+    jobs_housekeep(project=project)
+    from songs.models import Song, SongStatus
+
+    jobs = list(selectors.jobs_for_project(project=project)[:100])
+    return render(request, "jobs/jobs.html", {
+        "project": project,
+        "jobs": jobs,
+        "jobs_json": JobSerializer(jobs, many=True).data,
+        "models": list(selectors.models_for_project(project=project)),
+        "songs": list(Song.objects.filter(project=project, status=SongStatus.READY).order_by("title")[:500]),
+        "can_detect": True,
+        "can_train": has_role(user=request.user, project=project, role=Role.REVIEWER),
+    })
+
+
+@login_required
+def job_page(request, project_id: int, job_id: int):
+    project = _page_project(request, project_id)
+    jobs_housekeep(project=project)
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    if job.project_id != project.pk:
+        raise Http404("Not found, or you do not have access to it.")
+    data = JobDetailSerializer(job).data
+    return render(request, "jobs/job.html", {"project": project, "job": job, "job_json": data})
+
+
+@login_required
+def train_form_page(request, project_id: int):
+    """GET: the training form. POST: queue the job and go to its page."""
+    from jobs.training import DEFAULTS, TRANSFER_MODES
+
+    project = _page_project(request, project_id)
+    require_role(user=request.user, project=project, role=Role.REVIEWER)
+    from songs.models import Split
+
+    values = {**DEFAULTS, **(project.default_training or {}), "base_model_id": ""}
+    error = ""
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("mode", "epochs", "lr", "seed", "steps_per_epoch",
+                                                        "batch_size", "crop_seconds", "median_s", "base_model_id", "name")}
+        try:
+            job = launch.job_start(project=project, user=request.user, kind=JobKind.TRAIN, data=values)
+        except ApiError as exc:
+            error = str(exc.detail)
+        else:
+            messages.success(request, f"Training job {job.pk} queued.")
+            return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+    data = {split: selectors.verified_revisions(project=project, split=split)
+            for split in (Split.TRAIN, Split.VALIDATION, Split.TEST)}
+    return render(request, "jobs/train_form.html", {
+        "project": project, "values": values, "error": error, "modes": TRANSFER_MODES,
+        "models": list(selectors.models_for_project(project=project)),
+        "train_songs": data[Split.TRAIN], "validation_songs": data[Split.VALIDATION], "test_songs": data[Split.TEST],
+    }, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def detect_form_post(request, project_id: int):
+    project = _page_project(request, project_id)
+    songs = "all" if request.POST.get("scope") == "all" else request.POST.getlist("song_ids")
+    try:
+        job = launch.job_start(project=project, user=request.user, kind=JobKind.DETECT,
+                               data={"song_ids": songs, "model_id": request.POST.get("model_id") or None})
+    except ApiError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect(f"/projects/{project.pk}/jobs/")
+    messages.success(request, f"Detection job {job.pk} queued for {len(job.params['song_ids'])} song(s).")
+    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+
+
+@login_required
+@require_POST
+def job_action_post(request, project_id: int, job_id: int, action: str):
+    """No-JavaScript fallback of the cancel / retry buttons."""
+    project = _page_project(request, project_id)
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    if job.project_id != project.pk:
+        raise Http404("Not found, or you do not have access to it.")
+    try:
+        if action == "cancel":
+            job = launch.job_cancel_by(job=job, user=request.user)
+        else:
+            job = launch.job_retry_by(job=job, user=request.user)
+    except ApiError as exc:
+        messages.error(request, str(exc.detail))
+    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+
+
+@login_required
+def models_page(request, project_id: int):
+    project = _page_project(request, project_id)
+    models = list(selectors.models_for_project(project=project))
+    from jobs.retrain import verified_since_last_model
+
+    running = selectors.training_job_active(project=project)
+    return render(request, "jobs/models.html", {
+        "project": project, "models": models,
+        "models_json": json.loads(json.dumps(ModelVersionSerializer(models, many=True, context={"project": project}).data,
+                                             default=str)),
+        "is_admin": has_role(user=request.user, project=project, role=Role.ADMIN),
+        "can_train": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "new_verified": verified_since_last_model(project=project),
+        "training_job": running,
+    })
+
+
+@login_required
+@require_POST
+def model_activate_post(request, project_id: int, model_id: int):
+    project = _page_project(request, project_id)
+    require_role(user=request.user, project=project, role=Role.ADMIN)
+    if str(model_id) == "0":
+        mv = None
+    else:
+        mv = selectors.model_for_project(project=project, model_id=model_id)
+        if mv is None:
+            raise Http404("Not found, or you do not have access to it.")
+    model_activate(project=project, model_version=mv, actor=request.user)
+    messages.success(request, f"{mv.name if mv else 'The shipped default model'} is now the active model.")
+    return redirect(f"/projects/{project.pk}/models/")
+
+
+@login_required
+@require_POST
+def training_policy_post(request, project_id: int):
+    from jobs.retrain import retrain_maybe_trigger, training_policy_set
+
+    project = _page_project(request, project_id)
+    require_role(user=request.user, project=project, role=Role.ADMIN)
+    try:
+        every = int(request.POST.get("retrain_after_verified") or 0)
+        raw_margin = (request.POST.get("auto_activate_margin") or "").strip()
+        margin = None if raw_margin == "" else float(raw_margin)
+        if every < 0 or (margin is not None and not -1 <= margin <= 1):
+            raise ValueError
+    except ValueError:
+        messages.error(request, "Retrain after N songs needs a whole number >= 0, and the margin an F1 difference "
+                                "between -1 and 1 (or empty for never).")
+        return redirect(f"/projects/{project.pk}/models/")
+    training_policy_set(project=project, actor=request.user, retrain_after_verified=every, auto_activate_margin=margin)
+    job = retrain_maybe_trigger(project=project)
+    messages.success(request, "Training policy saved." + (f" Retraining queued (job {job.pk})." if job else ""))
+    return redirect(f"/projects/{project.pk}/models/")
+
+
+@login_required
+def model_checkpoint_page(request, project_id: int, model_id: int):
+    project = _page_project(request, project_id)
+    mv = selectors.model_for_project(project=project, model_id=model_id)
+    if mv is None:
+        raise Http404("Not found, or you do not have access to it.")
+    return _checkpoint_response(mv)
