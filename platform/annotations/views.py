@@ -290,7 +290,7 @@ def song_editor(request, project_id: int, song_id: int):
     role = role_in(user=request.user, project=song.project)
     config = {
         "song": {"id": song.pk, "title": song.title, "artist": song.artist, "duration": song.duration,
-                 "status": song.status},
+                 "sample_rate": song.sample_rate, "status": song.status},
         "role": role,
         "canReview": role in (Role.REVIEWER, Role.ADMIN),
         "user": request.user.get_username(),

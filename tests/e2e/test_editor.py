@@ -1,0 +1,159 @@
+"""The annotation editor in Debian chromium: edit a partition with mouse and keyboard, undo/redo,
+save, reload; a second browser saves first and the first one gets the conflict path with its edits."""
+
+import hashlib
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from django.core.files.base import ContentFile
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+INITIAL = [
+    {"start": 0.0, "end": 2.0, "label": "non-vocal"},
+    {"start": 2.0, "end": 6.0, "label": "vocal"},
+    {"start": 6.0, "end": 8.0, "label": "non-vocal"},
+]
+
+
+def make_song(project, *, title="Editor song", duration=8.0, user=None, with_prediction=True):
+    """A ready song as the songs app leaves it: original wav, peaks file, an initial revision, a prediction."""
+    from annotations.services import revision_create
+    from detector.labels import Segment
+    from songs.models import Song, SongStatus
+    from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
+
+    sr = 16000
+    t = np.arange(int(duration * sr)) / sr
+    y = (0.05 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+    voiced = (t >= 2) & (t < 6)
+    y[voiced] += (0.4 * np.sin(2 * np.pi * 440 * t[voiced]) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t[voiced]))).astype(np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV", subtype="PCM_16")
+    data = buf.getvalue()
+    song = Song(project=project, title=title, original_name="song.wav", extension=".wav", size_bytes=len(data),
+                sha256=hashlib.sha256(data + title.encode()).hexdigest(), duration=duration, sample_rate=sr,
+                channels=1, codec="pcm_s16le", status=SongStatus.READY, created_by=user)
+    song.original.save("original.wav", ContentFile(data), save=False)
+    acc = PeakAccumulator()
+    acc.push(y)
+    song.peaks.save("peaks.json.gz", ContentFile(peaks_gzip(peaks_document(acc.finish(), duration=duration))), save=False)
+    song.save()
+    revision_create(song=song, segments=[Segment.from_dict(s) for s in INITIAL], author=None, origin="model:test",
+                    based_on="current")
+    if with_prediction:
+        from jobs.models import ModelKind, ModelVersion, Prediction
+
+        model = ModelVersion.objects.create(name="tiny", kind=ModelKind.SOURCE, checkpoint="models/tiny.pt")
+        frames = int(duration * 100)
+        probs = np.full(frames, 0.1, dtype=np.float16)
+        probs[200:600] = 0.9
+        probs[650:680] = 0.55  # the model is unsure at 6.5-6.8 s and says vocal there
+        npy = io.BytesIO()
+        np.save(npy, probs)
+        p = Prediction(song=song, model_version=model, hop=0.01, n_frames=frames, postprocess={"threshold": 0.5},
+                       segments=INITIAL)
+        p.probabilities.save("probs.npy", ContentFile(npy.getvalue()), save=False)
+        p.save()
+    return song
+
+
+@pytest.fixture
+def song(project, user):
+    return make_song(project, user=user)
+
+
+def open_editor(page, live_server, song):
+    page.goto(f"{live_server.url}/projects/{song.project_id}/songs/{song.pk}/")
+    page.wait_for_selector('#editor[data-state="ready"]', timeout=20000)
+
+
+def segments(page):
+    return page.evaluate("() => window.__editor.hist.present.map(s => [s.start, s.end, s.label])")
+
+
+def labels(page):
+    return [s[2] for s in segments(page)]
+
+
+def set_cursor(page, t):
+    page.evaluate(f"() => window.__ws.setTime({t})")
+
+
+def boundary_x(page, b):
+    box = page.locator(f'.bnd[data-b="{b}"]').bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_edit_undo_redo_save_and_reload(page, live_server, login, user, song, screenshot):
+    login(page, user.username)
+    open_editor(page, live_server, song)
+    assert segments(page) == [[0, 2, "non-vocal"], [2, 6, "vocal"], [6, 8, "non-vocal"]]
+    assert page.locator(".seg").count() == 3
+    screenshot(page, "editor_open")
+
+    # split at the cursor (s), then toggle the new right half (t): vocal 2-4, non-vocal 4-8
+    set_cursor(page, 4.0)
+    page.keyboard.press("s")
+    assert segments(page)[1:3] == [[2, 4, "vocal"], [4, 6, "vocal"]]
+    page.locator('.seg[data-index="2"]').click(position={"x": 40, "y": 60})
+    page.keyboard.press("t")
+    assert labels(page) == ["non-vocal", "vocal", "non-vocal", "non-vocal"]
+
+    # drag boundary 1 (2.0 s) to the right by about half a second of pixels
+    x, y = boundary_x(page, 1)
+    pps = page.evaluate("() => window.__ws.getWrapper().scrollWidth / 8")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 0.25 * pps, y, steps=5)
+    page.mouse.move(x + 0.5 * pps, y, steps=5)
+    page.mouse.up()
+    dragged = segments(page)[1][0]
+    assert 2.4 <= dragged <= 2.6 and round(dragged * 100) == pytest.approx(dragged * 100, abs=1e-6)  # on the 10 ms grid
+    assert segments(page)[0][1] == dragged  # both neighbours moved
+
+    # nudge the selected boundary: +10 ms, then Shift: -100 ms
+    page.keyboard.press(".")
+    assert segments(page)[1][0] == pytest.approx(dragged + 0.01)
+    page.keyboard.press("Shift+>")
+    page.keyboard.press("Shift+<")
+    page.keyboard.press("Shift+<")
+    assert segments(page)[1][0] == pytest.approx(dragged + 0.01 - 0.1)
+    edited = segments(page)
+
+    # undo everything step by step back to the start, then redo it all
+    for _ in range(7):
+        page.keyboard.press("Control+z")
+    assert segments(page) == [[0, 2, "non-vocal"], [2, 6, "vocal"], [6, 8, "non-vocal"]]
+    assert page.locator("#btn-undo").is_disabled()
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+Z")
+    for _ in range(4):
+        page.keyboard.press("y")
+    assert segments(page) == edited
+    assert page.get_attribute("#editor", "data-dirty") == "1"
+    screenshot(page, "editor_edited")
+
+    # save: a new revision, the page says so
+    page.click("#btn-save")
+    page.wait_for_selector('#editor[data-dirty="0"]')
+    assert page.get_attribute("#editor", "data-revision") == "2"
+    from songs.models import Song
+
+    saved = Song.objects.get(pk=song.pk).current_revision
+    assert saved.number == 2 and saved.origin == "human" and saved.author_id == user.pk
+    expected = [[round(a, 3), round(b, 3), lab] for a, b, lab in edited]
+    # same-label neighbours are joined on save (4-6 and 6-8 non-vocal)
+    assert [[round(s["start"], 3), round(s["end"], 3), s["label"]] for s in saved.segments] == [
+        expected[0], expected[1], [expected[2][0], 8.0, "non-vocal"]]
+
+    page.reload()
+    page.wait_for_selector('#editor[data-state="ready"]')
+    assert [[round(a, 3), round(b, 3), lab] for a, b, lab in segments(page)] == [
+        expected[0], expected[1], [expected[2][0], 8.0, "non-vocal"]]
+    assert page.get_attribute("#editor", "data-dirty") == "0"
+    assert page.locator(".seg").count() == 3
+    screenshot(page, "editor_reloaded")
