@@ -157,3 +157,132 @@ def test_edit_undo_redo_save_and_reload(page, live_server, login, user, song, sc
     assert page.get_attribute("#editor", "data-dirty") == "0"
     assert page.locator(".seg").count() == 3
     screenshot(page, "editor_reloaded")
+
+
+def test_a_second_browser_saves_first_and_the_first_gets_the_conflict_path(
+        browser, page, live_server, login, user, make_user, project, song, screenshot):
+    from accounts.models import Role
+    from accounts.services import membership_set
+    from songs.models import Song
+
+    bob = make_user("bob")
+    membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+    login(page, user.username)
+    open_editor(page, live_server, song)
+
+    # Ana toggles the last segment (6-8 s becomes vocal) but does not save yet
+    page.locator('.seg[data-index="2"]').click(position={"x": 40, "y": 60})
+    page.keyboard.press("t")
+    assert labels(page) == ["non-vocal", "vocal", "vocal"]
+
+    # Ana's unsaved edit survives a page reload (localStorage, keyed by song + base revision)
+    page.reload()
+    page.wait_for_selector('#editor[data-state="ready"]')
+    assert labels(page) == ["non-vocal", "vocal", "vocal"]
+    assert page.get_attribute("#editor", "data-dirty") == "1"
+
+    # Bob, in another browser context, moves the first boundary from 2.0 s to 1.0 s and saves first
+    other = browser.new_context(viewport={"width": 1360, "height": 900})
+    bob_page = other.new_page()
+    try:
+        login(bob_page, "bob")
+        open_editor(bob_page, live_server, song)
+        set_cursor(bob_page, 1.0)
+        bob_page.keyboard.press("b")  # nearest boundary: 2.0 s
+        for _ in range(10):
+            bob_page.keyboard.press("Shift+<")
+        assert segments(bob_page)[0][1] == pytest.approx(1.0)
+        bob_page.click("#btn-save")
+        bob_page.wait_for_selector('#editor[data-dirty="0"][data-revision="2"]')
+    finally:
+        other.close()
+
+    # Ana saves: 409, the dialog says who saved which revision; her edit is still on screen
+    page.click("#btn-save")
+    dialog = page.locator("#conflict")
+    dialog.wait_for(state="visible")
+    text = page.inner_text("#conflict-text")
+    assert "bob" in text and "revision 2" in text
+    assert labels(page) == ["non-vocal", "vocal", "vocal"]
+    screenshot(page, "editor_conflict")
+    assert Song.objects.get(pk=song.pk).current_revision.number == 2
+
+    # Re-apply on top: Bob's boundary move and Ana's toggle together, then save as revision 3
+    page.click("#btn-reapply")
+    assert [[round(a, 3), round(b, 3), lab] for a, b, lab in segments(page)] == [
+        [0, 1.0, "non-vocal"], [1.0, 8.0, "vocal"]]
+    page.click("#btn-save")
+    page.wait_for_selector('#editor[data-dirty="0"][data-revision="3"]')
+    current = Song.objects.get(pk=song.pk).current_revision
+    assert current.number == 3 and current.parent.number == 2
+    assert current.segments == [{"start": 0.0, "end": 1.0, "label": "non-vocal"},
+                                {"start": 1.0, "end": 8.0, "label": "vocal"}]
+
+
+def test_history_diff_review_and_shortcuts(browser, page, live_server, login, user, make_user, project, song,
+                                           screenshot):
+    from accounts.models import Role
+    from accounts.services import membership_set
+    from songs.models import Song
+
+    login(page, user.username)
+    open_editor(page, live_server, song)
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    screenshot(page, "editor_shortcuts")
+    page.keyboard.press("Escape")
+    assert not page.locator("#help").is_visible()
+
+    # jump to the next disagreement with the model (6.5 s), make it vocal there, save, submit
+    page.wait_for_function("() => window.__editor.pred && window.__editor.pred.disagree.length")
+    page.keyboard.press("d")
+    assert page.evaluate("() => window.__ws.getCurrentTime()") == pytest.approx(6.5, abs=0.011)
+    page.keyboard.press("s")
+    set_cursor(page, 6.8)
+    page.keyboard.press("s")
+    page.evaluate("() => { window.__editor.sel = {kind: 'segment', index: 3} }")
+    page.keyboard.press("v")
+    assert labels(page) == ["non-vocal", "vocal", "non-vocal", "vocal", "non-vocal"]
+    page.keyboard.press("Control+s")
+    page.wait_for_selector('#editor[data-dirty="0"][data-revision="2"]')
+    page.click("#btn-submit")
+    page.wait_for_selector('#editor[data-revision="3"]')
+    assert "submitted" in page.inner_text("#rev-badge")
+
+    # history: compare r1 and r2 -> 30 frames changed
+    page.keyboard.press("h")
+    page.wait_for_selector("#history-rows tr[data-id]")
+    page.locator("#history-rows .pick").nth(0).uncheck()
+    page.locator("#history-rows .pick").nth(1).check()
+    page.locator("#history-rows .pick").nth(2).check()
+    page.click("#btn-diff")
+    page.wait_for_selector(".diff-frames")
+    assert page.inner_text(".diff-frames") == "30"
+    assert "ana" in page.inner_text("#diff-out")
+    screenshot(page, "editor_history_diff")
+    page.keyboard.press("Escape")
+
+    # a reviewer rejects with a comment pinned to the cursor; the annotator sees it
+    rita = make_user("rita")
+    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    other = browser.new_context(viewport={"width": 1360, "height": 900})
+    rp = other.new_page()
+    try:
+        login(rp, "rita")
+        open_editor(rp, live_server, song)
+        set_cursor(rp, 6.6)
+        rp.click("#btn-reject")
+        rp.fill("#reject-text", "6.5-6.8 is a breath, not singing")
+        rp.check("#reject-pin")
+        rp.click('#reject-form button[value="ok"]')
+        rp.wait_for_selector('#editor[data-revision="4"]')
+        assert "draft" in rp.inner_text("#rev-badge")
+        assert "breath" in rp.inner_text("#comments")
+    finally:
+        other.close()
+    current = Song.objects.get(pk=song.pk).current_revision
+    assert current.state == "draft" and current.number == 4
+    from annotations.models import ReviewComment
+
+    note = ReviewComment.objects.get()
+    assert note.decision == "rejected" and note.time == pytest.approx(6.6, abs=0.01)

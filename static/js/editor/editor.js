@@ -784,7 +784,7 @@ $('btn-help').addEventListener('click', () => $('help').showModal())
 document.addEventListener('keydown', (ev) => {
   const tag = (ev.target.tagName || '').toLowerCase()
   if (['input', 'textarea', 'select'].includes(tag) && ev.key !== 'Escape') return
-  if (document.querySelector('dialog[open]') && ev.key !== 'Escape') return
+  if (document.querySelector('dialog[open]')) return // the dialog handles its own keys (Esc closes it)
   const ctrl = ev.ctrlKey || ev.metaKey
   const k = ev.key
   let handled = true
