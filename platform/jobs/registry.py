@@ -39,8 +39,8 @@ def jobs_housekeep(*, project: Project | None = None) -> None:
     from jobs.training import training_leftovers_sweep
 
     try:
-        if jobs_fail_stale():
-            training_leftovers_sweep()
+        jobs_fail_stale()
+        training_leftovers_sweep()
         if project is not None and project.retrain_after_verified:
             retrain_maybe_trigger(project=project)
     except Exception:  # noqa: BLE001 - housekeeping must never break a page

@@ -30,7 +30,6 @@ import hashlib
 import logging
 import os
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import ApiError
-from jobs.models import Job, JobKind, JobState, ModelKind, ModelVersion
+from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -541,26 +540,29 @@ def _storage_delete(name: str) -> None:
 
 
 def training_leftovers_sweep() -> int:
-    """Remove the scratch folders and unregistered checkpoints of training jobs that are no longer
-    running (a worker killed mid-job cannot clean up after itself). Returns folders removed."""
-    removed = 0
+    """Remove what a training job that is no longer running left behind (a worker killed mid-job
+    cannot clean up after itself): its scratch folder, and its checkpoint when no model version was
+    registered with it. A job always leaves its scratch folder when killed, so the folders are the
+    index. Returns the number of jobs cleaned."""
     root = Path(settings.VAR_DIR) / "jobs"
-    if root.is_dir():
-        ids = {int(p.name.split("-", 1)[1]): p for p in root.glob("train-*") if p.name.split("-", 1)[1].isdigit()}
-        if ids:
-            running = set(Job.objects.filter(pk__in=ids, state__in=[JobState.RUNNING, JobState.QUEUED])
-                          .values_list("pk", flat=True))
-            for job_id, path in ids.items():
-                if job_id not in running:
-                    shutil.rmtree(path, ignore_errors=True)
-                    removed += 1
-    for job in Job.objects.filter(kind=JobKind.TRAIN, state__in=[JobState.FAILED, JobState.CANCELLED],
-                                  finished_at__gte=timezone.now() - timedelta(days=2)).only("pk", "project_id"):
+    if not root.is_dir():
+        return 0
+    folders = {int(p.name.split("-", 1)[1]): p for p in root.glob("train-*") if p.name.split("-", 1)[1].isdigit()}
+    if not folders:
+        return 0
+    done = Job.objects.filter(pk__in=list(folders)).exclude(state__in=[JobState.RUNNING, JobState.QUEUED])
+    gone = set(folders) - set(Job.objects.filter(pk__in=list(folders)).values_list("pk", flat=True))
+    cleaned = 0
+    for job in done:
         name = checkpoint_name(job)
         try:
             if default_storage.exists(name) and not ModelVersion.objects.filter(checkpoint=name).exists():
                 _storage_delete(name)
-                removed += 1
         except Exception:  # noqa: BLE001
             log.warning("sweep of %s failed", name, exc_info=True)
-    return removed
+        shutil.rmtree(folders[job.pk], ignore_errors=True)
+        cleaned += 1
+    for job_id in gone:
+        shutil.rmtree(folders[job_id], ignore_errors=True)
+        cleaned += 1
+    return cleaned
