@@ -13,6 +13,11 @@ from datasets import services
 from songs.models import Song
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def imported(project, user, tmp_path):
     root = tmp_path / "c"

@@ -23,6 +23,11 @@ def _tone(path: Path, seconds: float = 3.0, sr: int = 16000, freq: float = 220.0
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def collection(tmp_path):
     """Four songs, labels in four formats, plus a lyrics csv that is not a label file."""
