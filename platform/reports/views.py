@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +42,7 @@ class EvaluateForm(forms.Form):
         self.project = project
         self.fields["model"].queryset = selectors.models_for_project(project=project)
         self.fields["songs"].queryset = Song.objects.filter(project=project, status=SongStatus.READY).order_by("title", "id")
+        self.fields["songs"].label_from_instance = lambda song: f"{song.title} ({song.get_split_display().lower()})"
 
     def clean(self):
         from songs.models import Song, Split
@@ -154,6 +157,8 @@ def report_compare_plot(request, project_id: int, name: str):
 class ReportListApi(APIView):
     """GET /api/reports/?project=<id>: reports of the projects you belong to (summaries, newest first)."""
 
+    @extend_schema(operation_id="reports_list", responses={200: OpenApiTypes.OBJECT},
+                   parameters=[OpenApiParameter("project", int, description="only this project's reports")])
     def get(self, request):
         qs = selectors.reports_for_user(user=request.user, project_id=request.query_params.get("project"))
         paginator = LimitOffsetPagination()
@@ -164,6 +169,7 @@ class ReportListApi(APIView):
 class ReportDetailApi(APIView):
     """GET /api/reports/<id>/: the whole frozen report (pooled, per song, curves, effort, revisions used)."""
 
+    @extend_schema(operation_id="reports_retrieve", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, report_id: int):
         report = selectors.report_get(user=request.user, report_id=report_id)
         return Response(report_document(report=report))
@@ -172,6 +178,7 @@ class ReportDetailApi(APIView):
 class ReportCsvApi(APIView):
     """GET /api/reports/<id>.csv: one row per song and a final pooled row."""
 
+    @extend_schema(operation_id="reports_csv", responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, report_id: int):
         report = selectors.report_get(user=request.user, report_id=report_id)
         response = HttpResponse(report_csv(report=report), content_type="text/csv; charset=utf-8")
@@ -182,6 +189,7 @@ class ReportCsvApi(APIView):
 class ReportJsonApi(APIView):
     """GET /api/reports/<id>.json: the same document as /api/reports/<id>/, as a download."""
 
+    @extend_schema(operation_id="reports_json_download", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, report_id: int):
         report = selectors.report_get(user=request.user, report_id=report_id)
         response = JsonResponse(report_document(report=report), json_dumps_params={"indent": 1})

@@ -78,3 +78,16 @@ def test_report_page_shows_its_table_and_plots(page, live_server, login, screens
         assert _img_ok(page, selector), name
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "test_report_compare")
+
+    # The list: both reports, tick both, compare.
+    page.goto(f"{live_server.url}/projects/{project.pk}/reports/")
+    assert page.locator("#reports tbody tr").count() == 2
+    assert page.locator("#evaluate-form select[name=model]").count() == 1
+    screenshot(page, "test_report_list")
+    page.check(f'input[name="id"][value="{report.pk}"]')
+    page.click("#compare-button")
+    assert "Tick at least two" in page.inner_text("#compare-form")
+    page.check(f'input[name="id"][value="{second.pk}"]')
+    page.click("#compare-button")
+    page.wait_for_load_state("networkidle")
+    assert "Comparing 2 reports" in page.inner_text("h1")
