@@ -197,7 +197,6 @@ shadowStyle.textContent = `
 .bnd::after { content: ''; position: absolute; left: 5px; top: 0; bottom: 0; width: 1px; background: #1d2330; opacity: .55; }
 .bnd:hover::after, .bnd.selected::after { width: 3px; left: 4px; opacity: 1; background: #e8590c; }
 .bnd.selected::before { content: ''; position: absolute; left: 0; top: 0; border: 5px solid transparent; border-top-color: #e8590c; }
-.flag { position: absolute; bottom: 0; height: 5px; background: #e03131; pointer-events: none; opacity: .8; }
 .pin { position: absolute; top: 8px; width: 0; height: 0; border: 6px solid transparent; border-top-color: #7048e8; margin-left: -6px; pointer-events: auto; cursor: help; z-index: 4; }
 `
 
@@ -235,15 +234,6 @@ function renderSegments () {
     h.dataset.b = b
     h.title = `boundary ${segs[b].start.toFixed(3)} s (drag; , . to nudge)`
     frag.appendChild(h)
-  }
-  if (state.pred) {
-    for (const sp of state.pred.disagree) {
-      const f = document.createElement('div')
-      f.className = 'flag'
-      f.style.left = `${(sp.start / d) * 100}%`
-      f.style.width = `${((sp.end - sp.start) / d) * 100}%`
-      frag.appendChild(f)
-    }
   }
   for (const c of state.comments || []) {
     if (c.time == null) continue
