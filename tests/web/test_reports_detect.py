@@ -1,0 +1,26 @@
+"""A report on songs the model has not run on yet runs detection (jobs.detection.song_detect) first,
+and a second report reuses those predictions."""
+
+import pytest
+from jobs_support import make_song, make_tiny_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.slow
+def test_report_runs_missing_predictions_then_reuses_them(project, user):
+    from jobs.models import Prediction
+    from reports.services import report_create
+
+    songs = [make_song(project, title=f"test song {i}", split="test", user=user, seed=i) for i in (1, 2)]
+    model = make_tiny_model(project, name="tiny")
+    assert not Prediction.objects.exists()
+    first = report_create(project=project, model_version=model, created_by=user)
+    predictions = {p.song_id: p.pk for p in Prediction.objects.filter(model_version=model)}
+    assert set(predictions) == {s.pk for s in songs}
+    assert [row["prediction"] for row in first.songs] == [predictions[s.pk] for s in songs]
+    assert first.pooled["frames"] == 1000 and first.pooled["vocal_frames"] == 520  # 2 songs x (1.4 + 1.2 s) vocal
+    assert first.pooled["tp"] + first.pooled["fp"] + first.pooled["tn"] + first.pooled["fn"] == 1000
+    second = report_create(project=project, model_version=model, created_by=user)
+    assert {p.song_id: p.pk for p in Prediction.objects.filter(model_version=model)} == predictions
+    assert second.pooled == first.pooled
