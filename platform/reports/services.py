@@ -18,6 +18,7 @@ from annotations.models import AnnotationRevision, RevisionState
 from annotations.services import revision_segments
 from accounts.services import activity_record
 from common.errors import ApiError
+from detector.errors import DetectorError
 from detector.labels import Segment, segments_to_frames, time_to_frame
 from detector.postprocess import PostprocessConfig, binarize, smooth
 from reports import metrics
@@ -63,6 +64,7 @@ def report_create(
 
     for k, song in enumerate(songs):
         if ctx is not None:
+            ctx.check_cancelled()
             ctx.progress(k / max(len(songs), 1), f"Evaluating {song.title} ({k + 1}/{len(songs)})")
         revision = _reference_revision(song=song, reference=reference)
         if song.status != SongStatus.READY:
@@ -72,7 +74,11 @@ def report_create(
             why = "it has no verified revision" if reference == "verified" else "it has no annotation"
             skipped.append(_skip(song, why))
             continue
-        prediction = _prediction_for(song=song, model_version=model_version, ctx=ctx)
+        try:
+            prediction = _prediction_for(song=song, model_version=model_version, ctx=ctx)
+        except DetectorError as exc:  # unreadable audio, broken checkpoint: say so, evaluate the rest
+            skipped.append(_skip(song, f"the model could not run on it: {exc}"))
+            continue
         if postprocess is None:
             postprocess = _postprocess_of(prediction)
         probabilities = _probabilities(prediction)

@@ -24,3 +24,18 @@ def test_report_runs_missing_predictions_then_reuses_them(project, user):
     second = report_create(project=project, model_version=model, created_by=user)
     assert {p.song_id: p.pk for p in Prediction.objects.filter(model_version=model)} == predictions
     assert second.pooled == first.pooled
+
+
+@pytest.mark.slow
+def test_a_song_the_model_cannot_read_is_skipped_with_the_reason(project, user):
+    from django.core.files.base import ContentFile
+
+    from reports.services import report_create
+
+    good = make_song(project, title="good", split="test", user=user, seed=1)
+    bad = make_song(project, title="broken", split="test", user=user, seed=2)
+    bad.original.save("broken.wav", ContentFile(b"RIFF not really a wave file" * 10), save=True)
+    report = report_create(project=project, model_version=make_tiny_model(project), created_by=user)
+    assert [s["song"] for s in report.songs] == [good.pk]
+    assert [s["title"] for s in report.skipped] == ["broken"]
+    assert report.skipped[0]["reason"].startswith("the model could not run on it:")
