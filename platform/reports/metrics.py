@@ -14,6 +14,7 @@ import numpy as np
 
 from detector import metrics as dm
 from detector.config import FRAME_RATE
+
 GRID_S = 1.0  # segment-based metrics: cells of one second
 BOUNDARY_WINDOW_S = 0.5  # boundary F-measure: a hit is within +-0.5 s (mir_eval's default)
 EFFORT_WINDOW_S = 1.0  # correction effort: a boundary moved by at most 1 s counts as "moved"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-
 from accounts.permissions import require_role
 from accounts.selectors import project_get, projects_for_user
+from django.db.models import Q, QuerySet
+
 from reports.models import EvaluationReport
 
 TABLE1_LAYERS = ("L1", "L2", "L3", "all")

@@ -12,12 +12,12 @@ import io
 import logging
 
 import numpy as np
-from django.db import transaction
-
+from accounts.services import activity_record
 from annotations.models import AnnotationRevision, RevisionState
 from annotations.services import revision_segments
-from accounts.services import activity_record
 from common.errors import ApiError
+from django.db import transaction
+
 from detector.errors import DetectorError
 from detector.labels import Segment, segments_to_frames, time_to_frame
 from detector.postprocess import PostprocessConfig, binarize, smooth

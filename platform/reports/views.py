@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +18,8 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get
 from reports import plots, selectors
 from reports.exports import report_csv, report_document
-
 
 # --- pages ---------------------------------------------------------------------------------------
 

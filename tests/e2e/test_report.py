@@ -19,7 +19,6 @@ def _img_ok(page, selector: str) -> bool:
 
 def test_report_page_shows_its_table_and_plots(page, live_server, login, screenshot, project, user, isolated_media):
     import numpy as np
-
     from reports.services import report_create
 
     model, alpha, beta = hand_made_project(project=project, user=user)

@@ -65,8 +65,9 @@ def model_make(*, project, name: str = "crnn-v1", transfer_mode: str = "finetune
 
 
 def prediction_make(*, song, model_version, probabilities: np.ndarray, postprocess: dict | None = None):
-    from detector.labels import frames_to_segments
     from jobs.models import Prediction
+
+    from detector.labels import frames_to_segments
 
     buf = io.BytesIO()
     np.save(buf, probabilities.astype(np.float16))

@@ -29,7 +29,6 @@ def test_report_runs_missing_predictions_then_reuses_them(project, user):
 @pytest.mark.slow
 def test_a_song_the_model_cannot_read_is_skipped_with_the_reason(project, user):
     from django.core.files.base import ContentFile
-
     from reports.services import report_create
 
     good = make_song(project, title="good", split="test", user=user, seed=1)

@@ -147,7 +147,6 @@ def test_correction_effort_against_the_model_proposal(logged_in_client, project,
 
 def test_effort_shows_how_the_work_changes_across_model_versions(project, user, evaluated):
     import numpy as np
-
     from reports.selectors import report_effort_table
     from reports.services import report_create
 
@@ -254,7 +253,6 @@ def test_annotators_see_reports_but_cannot_start_evaluations(client, project, ma
 
 def test_comparison_puts_models_side_by_side_in_table_1_and_table_2_layouts(logged_in_client, project, user, evaluated):
     import numpy as np
-
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
