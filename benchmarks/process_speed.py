@@ -56,20 +56,20 @@ def main() -> int:
 
     django.setup()
     import torch
+    from accounts.services import project_create
     from django.contrib.auth import get_user_model
     from django.core.files import File
     from django.core.files.base import ContentFile
     from django.core.management import call_command
-
-    from accounts.services import project_create
-    from detector.checkpoint import save_checkpoint
-    from detector.config import FeatureConfig
-    from detector.features import Normalization
-    from detector.model import CRNN
     from jobs.models import Job, ModelVersion
     from jobs.services import JobContext
     from songs.processing import song_process_handler
     from songs.services import song_create
+
+    from detector.checkpoint import save_checkpoint
+    from detector.config import FeatureConfig
+    from detector.features import Normalization
+    from detector.model import CRNN
 
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
     call_command("migrate", verbosity=0)

@@ -173,9 +173,9 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
 def song_detect(*, song, model_version: ModelVersion, ctx=None) -> Prediction:
     """Run ``model_version`` over the song's audio and store the Prediction."""
     from django.conf import settings
+    from songs.files import local_path
 
     from detector.inference import detect_file
-    from songs.files import local_path
 
     bundle = bundle_load(model_version)
     progress = (lambda f: ctx.progress(f)) if ctx is not None else None
@@ -198,9 +198,9 @@ class _SubProgress:
 def detect_handler(*, job, ctx) -> dict:
     """Detect job: params {"song_ids": [...], "model_id"?}; checks cancellation between songs."""
     from django.db.models import Q
+    from songs.models import Song, SongStatus
 
     from jobs.services import JobCancelled
-    from songs.models import Song, SongStatus
 
     ids = [int(i) for i in job.params.get("song_ids", [])]
     model_id = job.params.get("model_id")

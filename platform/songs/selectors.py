@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from accounts.selectors import projects_for_user
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-
-from accounts.selectors import projects_for_user
 from jobs.models import Job, JobKind, Prediction
+
 from songs.models import Song
 
 ORDERINGS = {

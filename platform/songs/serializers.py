@@ -1,6 +1,6 @@
+from jobs.models import JobState
 from rest_framework import serializers
 
-from jobs.models import JobState
 from songs.models import Song, SongStatus
 
 

@@ -10,16 +10,15 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-
 from accounts.models import Project
 from accounts.services import activity_record
 from common.errors import ApiError
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from jobs.models import JobKind
 from jobs.services import job_create
+
 from songs.files import extension_for, song_dir, storage_delete
 from songs.models import Song, SongStatus, Split, song_upload_to
 from songs.validation import audio_validate

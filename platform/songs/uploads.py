@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
+from common.errors import ApiError
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from rest_framework import status
-
-from common.errors import ApiError
 
 
 def too_large_error(*, limit_mb: int) -> ApiError:

@@ -13,8 +13,8 @@ import struct
 from pathlib import Path
 
 import numpy as np
-
 from common.errors import ApiError
+
 from detector.audio import AudioInfo, probe
 from detector.errors import AudioError
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import gzip
 
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get
+from common.errors import ApiError
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -16,10 +20,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get
-from common.errors import ApiError
 from songs import selectors, services
 from songs.audio_response import file_response
 from songs.files import content_type_for

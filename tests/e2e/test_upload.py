@@ -25,12 +25,12 @@ def _tiny_model(project):
 
     import torch
     from django.core.files.base import ContentFile
+    from jobs.models import ModelVersion
 
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
     from detector.features import Normalization
     from detector.model import CRNN
-    from jobs.models import ModelVersion
 
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as d:

@@ -88,15 +88,14 @@ def png_bytes() -> bytes:
 
 def tiny_model(project, *, name: str = "tiny-target"):
     """A random-weight CRNN checkpoint in storage, registered and made the project's active model."""
+    import torch
     from django.core.files.base import ContentFile
+    from jobs.models import ModelVersion
 
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
     from detector.features import Normalization
     from detector.model import CRNN, CRNNConfig
-    from jobs.models import ModelVersion
-
-    import torch
 
     torch.manual_seed(0)
     config = FeatureConfig()

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from accounts.services import membership_set
+from django.core.files.uploadedfile import SimpleUploadedFile
 from jobs.models import Job
 from songs.models import Song
 from songs_support import encode, media_files, wav_bytes
@@ -81,8 +80,8 @@ def test_an_annotator_may_edit_the_title_but_not_the_split_or_delete(client, pro
 
 
 def test_delete_removes_the_row_and_every_file(logged_in_client, project, song, settings):
-    from test_songs_processing import run_process_job
     from songs_support import tiny_model
+    from test_songs_processing import run_process_job
 
     tiny_model(project)
     run_process_job(song.pk)

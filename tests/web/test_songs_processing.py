@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-
 from jobs.models import Job, JobState, Prediction
 from songs.models import Song
 from songs_support import encode, media_files, tiny_model, wav_bytes
@@ -77,8 +76,9 @@ def test_processing_makes_peaks_a_prediction_and_a_model_revision(logged_in_clie
 
 @pytest.mark.django_db
 def test_without_any_model_the_song_is_ready_and_says_detection_was_skipped(logged_in_client, project, monkeypatch):
-    from detector.errors import NoDefaultModelError
     from jobs import detection
+
+    from detector.errors import NoDefaultModelError
 
     def no_model():
         raise NoDefaultModelError("none installed")
@@ -94,14 +94,14 @@ def test_without_any_model_the_song_is_ready_and_says_detection_was_skipped(logg
 
 @pytest.mark.django_db
 def test_the_shipped_default_model_is_registered_once_and_used(logged_in_client, project, monkeypatch, tmp_path):
+    from jobs import detection
+    from jobs.models import ModelVersion
     from songs_support import tiny_model as _unused  # noqa: F401
 
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
     from detector.features import Normalization
     from detector.model import CRNN
-    from jobs import detection
-    from jobs.models import ModelVersion
 
     path = save_checkpoint(tmp_path / "default.pt", model=CRNN(), feature_config=FeatureConfig(),
                            normalization=Normalization.identity(80), kind="source")

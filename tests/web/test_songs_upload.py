@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-
 from songs.models import Song
-
-from songs_support import (encode, media_files, png_bytes, video_without_audio, wav_bytes, wav_header_claiming_hours,
-                            wav_zero_channels, wav_zero_sample_rate)
+from songs_support import (
+    encode,
+    media_files,
+    png_bytes,
+    video_without_audio,
+    wav_bytes,
+    wav_header_claiming_hours,
+    wav_zero_channels,
+    wav_zero_sample_rate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +59,7 @@ def test_unicode_and_path_traversal_names_are_only_data(logged_in_client, projec
     assert r.status_code == 201, r.content
     song = Song.objects.get()
     assert "/" not in song.original_name and ".." not in song.original_name.split(".")[0]
-    assert song.original_name == 'Ünïcødé "<img src=x onerror=alert(1)>".wav' 
+    assert song.original_name == 'Ünïcødé "<img src=x onerror=alert(1)>".wav'
     assert song.original.name.startswith(f"projects/{project.pk}/songs/")
     files = media_files(settings.MEDIA_ROOT)
     assert [f.name for f in files] == ["original.wav"]
