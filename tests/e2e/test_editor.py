@@ -277,7 +277,7 @@ def test_history_diff_review_and_shortcuts(browser, page, live_server, login, us
         rp.click('#reject-form button[value="ok"]')
         rp.wait_for_selector('#editor[data-revision="4"]')
         assert "draft" in rp.inner_text("#rev-badge")
-        assert "breath" in rp.inner_text("#comments")
+        rp.wait_for_selector("#comments li:has-text('breath')")
     finally:
         other.close()
     current = Song.objects.get(pk=song.pk).current_revision
