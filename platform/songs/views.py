@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
@@ -75,6 +77,7 @@ class SongListCreate(APIView):
     POST multipart: file (+ project, title, artist) -> 201 with the song and a queued process job."""
 
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = SongSerializer
 
     def initialize_request(self, request, *args, **kwargs):
         if request.method == "POST":
@@ -148,6 +151,7 @@ class SongListCreate(APIView):
 
 class SongDetail(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    serializer_class = SongSerializer
 
     def get(self, request, song_id: int):
         song = selectors.song_get(user=request.user, song_id=song_id)
@@ -174,6 +178,7 @@ class SongBulk(APIView):
     """POST {"ids": [...], "action": "set_split"|"detect"|"delete", "split"?, "model_id"?}."""
 
     parser_classes = [JSONParser]
+    serializer_class = SongBulkSerializer
 
     def post(self, request):
         data = SongBulkSerializer(data=request.data)
@@ -218,6 +223,7 @@ class _MediaView(APIView):
     content_negotiation_class = _AnyAccept
 
 
+@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
 class SongAudio(_MediaView):
     """The browser-playable rendition if there is one, else the original; HTTP Range -> 206."""
 
@@ -228,6 +234,7 @@ class SongAudio(_MediaView):
                              etag=f"{song.sha256[:32]}-{'p' if song.playable.name else 'o'}")
 
 
+@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
 class SongOriginal(_MediaView):
     """The original file, byte-exact, as an attachment named as it was uploaded."""
 
@@ -238,6 +245,7 @@ class SongOriginal(_MediaView):
                              as_attachment=True)
 
 
+@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
 class SongPeaks(_MediaView):
     """Waveform min/max pairs as JSON (stored gzipped; sent gzipped when the client accepts it)."""
 
