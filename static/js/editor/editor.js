@@ -698,7 +698,7 @@ async function toggleSpectrogram (on) {
     if (px) ws.zoom(px)
     ws.registerPlugin(SpectrogramPlugin.create({
       container: box, height: 160, labels: true, scale: 'linear', frequencyMin: 0, frequencyMax: audio.sampleRate / 2,
-      fftSamples: 1024, rendering: 'windowed'
+      fftSamples: 512, rendering: state.duration > 900 ? 'windowed' : 'full'
     }))
     renderSegments()
   } catch (e) {
