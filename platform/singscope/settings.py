@@ -137,6 +137,10 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
 )
 
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "500"))
+# Production: hand audio bytes to the web server ("nginx": X-Accel-Redirect to AUDIO_SENDFILE_PREFIX +
+# storage name, "apache": X-Sendfile); empty means Django streams them itself (with HTTP Range).
+AUDIO_SENDFILE = os.environ.get("AUDIO_SENDFILE", "")
+AUDIO_SENDFILE_PREFIX = os.environ.get("AUDIO_SENDFILE_PREFIX", "/protected-media/")
 MAX_IMPORT_MB = int(os.environ.get("MAX_IMPORT_MB", "2048"))  # zip of song folders (bulk import page/API)
 # Uploads above 2.5 MB stream to a temporary file instead of memory (Django's default threshold).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -8,7 +8,6 @@ the view before this is called.
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import quote
 
@@ -21,8 +20,8 @@ CHUNK = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
 
 
-def _setting(name: str, default: str = "") -> str:
-    return str(getattr(settings, name, None) or os.environ.get(name, default))
+def _setting(name: str) -> str:
+    return str(getattr(settings, name))
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
@@ -78,7 +77,7 @@ def file_response(request, *, name: str, content_type: str, etag: str, download_
     mode = _setting("AUDIO_SENDFILE").lower()
     if mode in ("nginx", "x-accel", "x-accel-redirect"):
         response = HttpResponse(content_type=content_type, headers=headers)
-        prefix = _setting("AUDIO_SENDFILE_PREFIX", "/protected-media/").rstrip("/")
+        prefix = _setting("AUDIO_SENDFILE_PREFIX").rstrip("/")
         response["X-Accel-Redirect"] = quote(f"{prefix}/{name}")
         return response
     if mode in ("apache", "x-sendfile", "lighttpd"):
