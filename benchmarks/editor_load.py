@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +51,15 @@ def make_song(*, minutes: float, n_segments: int):
     import hashlib
 
     import soundfile as sf
-    from django.contrib.auth import get_user_model
-    from django.core.files.base import ContentFile
-
     from accounts.services import project_create
     from annotations.services import revision_create
-    from detector.labels import Segment
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
     from jobs.models import ModelKind, ModelVersion, Prediction
     from songs.models import Song, SongStatus
     from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
+
+    from detector.labels import Segment
 
     user = get_user_model().objects.create_user("bench", password="bench-password-123")
     project = project_create(name="Bench", created_by=user)
@@ -85,7 +84,7 @@ def make_song(*, minutes: float, n_segments: int):
     song.save()
     cuts = np.sort(rng.choice(np.arange(100, int(duration * 100) - 100), size=n_segments - 1, replace=False)) / 100
     edges = [0.0, *cuts.tolist(), duration]
-    segs = [Segment(a, b, "vocal" if k % 2 else "non-vocal") for k, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    segs = [Segment(a, b, "vocal" if k % 2 else "non-vocal") for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=False))]
     revision_create(song=song, segments=segs, author=None, origin="model:bench", based_on="current")
     frames = int(duration * 100)
     # like a model's output: high in the vocal segments, low elsewhere, smooth noise that crosses the

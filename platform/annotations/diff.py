@@ -19,7 +19,7 @@ MOVE_WINDOW = 1.0  # seconds: a boundary that moved less than this (same directi
 def _boundaries(segments: list[Segment]) -> list[tuple[float, str]]:
     """Interior boundaries where the label changes: (time, "up" = into vocal | "down" = out of vocal)."""
     out = []
-    for prev, seg in zip(segments[:-1], segments[1:]):
+    for prev, seg in zip(segments[:-1], segments[1:], strict=False):
         if prev.label != seg.label:
             out.append((seg.start, "up" if seg.is_vocal else "down"))
     return out
@@ -35,7 +35,7 @@ def partition_diff(*, old: list[Segment], new: list[Segment], duration: float) -
     spans = [
         {"start": round(s / FRAME_RATE, 3), "end": round(min(e / FRAME_RATE, duration), 3),
          "to": "vocal" if bool(b[s]) else "non-vocal"}
-        for s, e, v in zip(starts.tolist(), ends.tolist(), values.tolist()) if v
+        for s, e, v in zip(starts.tolist(), ends.tolist(), values.tolist(), strict=False) if v
     ]
     old_b, new_b = _boundaries(old), _boundaries(new)
     moved, removed = [], []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import Http404
-
 from accounts.models import Role
 from accounts.permissions import require_role
+from django.http import Http404
+
 from annotations.models import AnnotationRevision, ReviewComment
 
 

@@ -1,11 +1,11 @@
 """Annotation revisions: immutable partitions of a song; the current one moves forward only from
 the revision the author started from (optimistic locking, HTTP If-Match in the API)."""
 
+from common.errors import ApiError
 from django.db import transaction
 from django.db.models import Max
 
 from annotations.models import AnnotationRevision, ReviewComment, RevisionState
-from common.errors import ApiError
 from detector.errors import FormatError
 from detector.labels import Segment, merge_adjacent, validate_partition
 
@@ -79,7 +79,7 @@ def revision_segments(revision: AnnotationRevision) -> list[Segment]:
 
 def _same_segments(a: list[Segment], b: list[Segment]) -> bool:
     return len(a) == len(b) and all(
-        x.label == y.label and abs(x.start - y.start) < 1e-6 and abs(x.end - y.end) < 1e-6 for x, y in zip(a, b)
+        x.label == y.label and abs(x.start - y.start) < 1e-6 and abs(x.end - y.end) < 1e-6 for x, y in zip(a, b, strict=False)
     )
 
 

@@ -23,6 +23,9 @@ import io
 import re
 
 import numpy as np
+from accounts.models import Role
+from accounts.permissions import role_in
+from common.errors import ApiError
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -32,8 +35,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import role_in
 from annotations import formats, selectors, services
 from annotations.diff import partition_diff
 from annotations.models import AnnotationRevision
@@ -46,7 +47,6 @@ from annotations.serializers import (
     RevisionSummarySerializer,
 )
 from annotations.services import RevisionConflict
-from common.errors import ApiError
 from detector.errors import FormatError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([^",\s]*)"?\s*$')

@@ -3,7 +3,6 @@ save, reload; a second browser saves first and the first one gets the conflict p
 
 import hashlib
 import io
-import json
 
 import numpy as np
 import pytest
@@ -22,9 +21,10 @@ INITIAL = [
 def make_song(project, *, title="Editor song", duration=8.0, user=None, with_prediction=True):
     """A ready song as the songs app leaves it: original wav, peaks file, an initial revision, a prediction."""
     from annotations.services import revision_create
-    from detector.labels import Segment
     from songs.models import Song, SongStatus
     from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
+
+    from detector.labels import Segment
 
     sr = 16000
     t = np.arange(int(duration * sr)) / sr

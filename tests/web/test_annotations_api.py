@@ -9,10 +9,9 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from django.core.files.base import ContentFile
-
 from accounts.models import Role
 from accounts.services import membership_set
+from django.core.files.base import ContentFile
 
 DURATION = 4.0
 VOCAL_MIDDLE = [
