@@ -125,10 +125,12 @@ def _finish(job: Job, *, state: str, message: str, error: str = "", result: dict
 
 
 def _readable(exc: BaseException) -> str:
+    """Errors written for people (detector's, ApiError sentences) verbatim; others with their type."""
+    from common.errors import ApiError
     from detector.errors import DetectorError
 
-    if isinstance(exc, DetectorError):
-        return str(exc)
+    if isinstance(exc, DetectorError | ApiError):
+        return str(exc.detail if isinstance(exc, ApiError) else exc)
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

@@ -137,3 +137,14 @@ def test_ci_runs_against_real_postgresql_and_redis_when_required(settings):
     with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", connect_timeout=5) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
     assert redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5).ping()
+
+
+def test_a_failed_job_keeps_sentences_written_for_people_verbatim():
+    from common.errors import ApiError
+    from detector.errors import AudioError
+    from jobs.services import _readable
+
+    assert _readable(ApiError("No song in the test split has a verified revision.", code="no_songs")) == \
+        "No song in the test split has a verified revision."
+    assert _readable(AudioError("song.mp3: not an audio file")) == "song.mp3: not an audio file"
+    assert _readable(KeyError("model")) == "KeyError: 'model'"
