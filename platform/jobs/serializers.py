@@ -84,3 +84,27 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 def job_is_finished(job: Job) -> bool:
     return job.state in FINISHED_STATES
+
+
+class JobCreateRequestSerializer(serializers.Serializer):
+    """The body of POST /api/jobs/ (documentation; jobs.launch validates it)."""
+
+    kind = serializers.ChoiceField(choices=["detect", "train", "evaluate"])
+    project = serializers.IntegerField()
+    song_ids = serializers.JSONField(required=False, help_text='detect/evaluate: list of song ids, or "all" (detect)')
+    model_id = serializers.IntegerField(required=False, help_text="detect: model to use (default: the active one); "
+                                                                  "evaluate: the model to evaluate (also as `model`)")
+    base_model_id = serializers.IntegerField(required=False, help_text="train: base model (default: the active one)")
+    mode = serializers.CharField(required=False, help_text="train: baseline, fixed:L1|L2|L3|all, finetune:L1|L2|L3|all")
+    epochs = serializers.IntegerField(required=False)
+    lr = serializers.FloatField(required=False)
+    seed = serializers.IntegerField(required=False)
+    steps_per_epoch = serializers.IntegerField(required=False)
+    batch_size = serializers.IntegerField(required=False)
+    crop_seconds = serializers.FloatField(required=False)
+    median_s = serializers.FloatField(required=False)
+    name = serializers.CharField(required=False)
+
+
+class ActivateRequestSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False, help_text="needed for a shipped model (no project of its own)")

@@ -24,7 +24,13 @@ from common.errors import ApiError
 from jobs import launch, selectors
 from jobs.models import Job, JobKind
 from jobs.registry import jobs_housekeep, model_activate
-from jobs.serializers import JobDetailSerializer, JobSerializer, ModelVersionSerializer
+from jobs.serializers import (
+    ActivateRequestSerializer,
+    JobCreateRequestSerializer,
+    JobDetailSerializer,
+    JobSerializer,
+    ModelVersionSerializer,
+)
 
 # -- API ------------------------------------------------------------------------------------------
 
@@ -35,7 +41,7 @@ def _project_from(request, raw):
     return project_get(user=request.user, project_id=raw)
 
 
-@extend_schema(request=None, responses=JobSerializer(many=True))
+@extend_schema(request=JobCreateRequestSerializer, responses={200: JobSerializer(many=True), 202: JobDetailSerializer})
 @api_view(["GET", "POST"])
 def api_jobs(request):
     """GET: jobs of the user's projects (`?project=`, `?kind=`, `?state=`). POST: start a job (202)."""
@@ -120,7 +126,7 @@ def api_model_checkpoint(request, model_id: int):
     return _checkpoint_response(mv)
 
 
-@extend_schema(request=None, responses=ModelVersionSerializer)
+@extend_schema(request=ActivateRequestSerializer, responses=ModelVersionSerializer)
 @api_view(["POST"])
 def api_model_activate(request, model_id: int):
     """Make this model the one new detections use. Shipped models need `project` in the body."""

@@ -76,3 +76,9 @@ def test_start_a_training_job_from_the_form_and_watch_it_reach_the_end(
     assert page.inner_text(".active-name") == "browser-trained"
     assert page.locator(f"#model-{mv.pk} .badge.active").is_visible()
     screenshot(page, "test_training_models_page_after_activation")
+
+    page.goto(f"{live_server.url}/projects/{project.pk}/jobs/")
+    row = page.locator(f'#jobs-table tr[data-job="{job.pk}"]')
+    row.wait_for()
+    assert "succeeded" in row.inner_text() and "ana" in row.inner_text()
+    screenshot(page, "test_training_jobs_list")
