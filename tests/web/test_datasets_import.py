@@ -242,3 +242,39 @@ def test_the_api_import_answers_202_with_the_job(logged_in_client, project, coll
                                      {"archive": SimpleUploadedFile("a.zip", collection_zip)})
     assert response.status_code == 202, response.content
     assert response.json()["url"] == f"/api/jobs/{response.json()['job']}/"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_zip_imported_through_the_api_is_unpacked_and_processed_by_a_real_worker(
+        celery_worker_process, client, make_user, collection_zip):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.services import project_create
+    from jobs.models import Job
+
+    owner = make_user("importer")
+    project = project_create(name="Worker import", created_by=owner)
+    client.force_login(owner)
+    response = client.post(f"/api/projects/{project.pk}/import",
+                           {"archive": SimpleUploadedFile("c.zip", collection_zip), "state": "verified"})
+    assert response.status_code == 202
+    job_id = response.json()["job"]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        songs = Song.objects.filter(project=project)
+        if job.state in ("failed", "cancelled"):
+            break
+        if job.state == "succeeded" and songs.count() == 4 and all(s.status != "processing" for s in songs):
+            break
+        time.sleep(0.5)
+    job = Job.objects.get(pk=job_id)
+    assert job.state == "succeeded", (job.error, celery_worker_process.log())
+    assert job.result["summary"] == "imported 4 songs"
+    assert sorted(s.status for s in Song.objects.filter(project=project)) == ["ready"] * 4
+    # The imported (human) labels stay current: detection never overwrites them.
+    assert all(s.current_revision.origin.startswith("import:") and s.current_revision.state == "verified"
+               for s in Song.objects.filter(project=project))
