@@ -40,7 +40,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--out", "-o", required=True, help="output folder (must be empty unless --overwrite)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--smr", type=_range, default=(-6.0, 6.0), metavar="LOW:HIGH",
-                   help="speech-to-music ratio range in dB (default -6:6)")
+                   help="speech-to-music ratio range in dB, e.g. --smr=-6:6 (the default)")
     s.add_argument("--clip-seconds", type=_range, default=(8.0, 14.0), metavar="LOW:HIGH")
     s.add_argument("--music-only", type=float, default=0.1, help="share of clips without speech (default 0.1)")
     s.add_argument("--max-utterances", type=int, default=6)

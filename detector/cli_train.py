@@ -45,6 +45,30 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
 
 
+def _r(d: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items() if not isinstance(v, dict)}
+
+
+def evaluation_report(model, normalization, folder, *, threshold: float, feature_config=None,
+                      progress: bool = False) -> dict:
+    """Frame metrics of a trained model on a labelled collection (e.g. real songs): pooled and per
+    item, raw (threshold 0.5, no smoothing) and post-processed (0.8 s median, tuned threshold)."""
+    from detector.data import FrameDataset
+    from detector.train import evaluate_collection
+
+    ds = FrameDataset.from_collection(folder, feature_config=feature_config, progress=progress)
+    raw = evaluate_collection(model, ds, normalization=normalization, threshold=0.5, median_s=0.0)
+    post = evaluate_collection(model, ds, normalization=normalization, threshold=threshold, median_s=0.8)
+    return {
+        "collection": str(folder), "items": len(ds), "hours": round(ds.n_frames / 360000, 3),
+        "vocal_fraction": round(ds.vocal_fraction, 4), "threshold": threshold,
+        "raw_0.5": _r(raw["pooled"]), "postprocessed": _r(post["pooled"]),
+        "per_item": {name: {"f1": round(m["f1"], 4), "accuracy": round(m["accuracy"], 4),
+                            "precision": round(m["precision"], 4), "recall": round(m["recall"], 4)}
+                     for name, m in post["songs"].items()},
+    }
+
+
 def run(args) -> int:
     import dataclasses
 
@@ -55,7 +79,7 @@ def run(args) -> int:
     from detector.errors import DetectorError
     from detector.model import build_model
     from detector.postprocess import PostprocessConfig
-    from detector.train import TrainConfig, evaluate, predict_probabilities, train, tune_threshold
+    from detector.train import TrainConfig, predict_probabilities, train, tune_threshold
 
     corpus = Path(args.corpus)
     if not corpus.is_dir():
@@ -100,13 +124,8 @@ def run(args) -> int:
         "train_items": len(train_set), "train_hours": round(train_set.n_frames / 360000, 3),
     }
     if args.eval:
-        ev = FrameDataset.from_collection(args.eval, feature_config=fcfg, progress=progress)
-        raw = evaluate(result.model, ev, normalization=result.normalization, threshold=0.5)
-        smooth = evaluate(result.model, ev, normalization=result.normalization, threshold=threshold, median_s=0.8)
-        metrics["eval"] = {"collection": str(args.eval), "items": len(ev),
-                           "raw_0.5": {k: round(v, 4) if isinstance(v, float) else v for k, v in raw.items()},
-                           "postprocessed": {k: round(v, 4) if isinstance(v, float) else v
-                                             for k, v in smooth.items()}}
+        metrics["eval"] = evaluation_report(result.model, result.normalization, args.eval, threshold=threshold,
+                                            feature_config=fcfg, progress=progress)
     manifest = None
     if (corpus / "corpus.json").is_file():
         summary = json.loads((corpus / "corpus.json").read_text())

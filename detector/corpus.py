@@ -119,6 +119,13 @@ def _licence(folder: Path) -> str:
             text = lic.read_text(encoding="utf-8", errors="replace")
             names = sorted(set(re.findall(r"^License:\s*(\S.*)$", text, flags=re.M)))
             src = (d / "SOURCE.txt").read_text().strip() if (d / "SOURCE.txt").is_file() else ""
+            if not names:  # old-style debian/copyright: name the licence from its text
+                for pattern, name in ((r"GNU General Public License[^.]*version 2", "GPL-2+"),
+                                      (r"GNU General Public License", "GPL"), (r"Creative Commons", "CC"),
+                                      (r"BSD", "BSD")):
+                    if re.search(pattern, text, flags=re.S):
+                        names = [name]
+                        break
             short = ", ".join(names) if names else text.strip().splitlines()[0][:200]
             return f"{src}: {short}" if src else short
     return "unknown"

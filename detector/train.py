@@ -326,7 +326,8 @@ def train(
     normalization: feature standardisation; default: fitted on ``train_set`` (pass the source
         model's to keep transferred layers seeing the inputs they were trained on).
     callback: see the module docstring. state_path / resume: see the module docstring.
-    max_seconds: stop (keeping the best weights) once this much wall time has been spent.
+    max_seconds: stop once this much wall time has been spent (checked after every step; the
+        partial epoch is validated first, and the best weights are kept).
     """
     cfg = config or TrainConfig()
     if len(train_set) == 0 or len(val_set) == 0:
@@ -446,6 +447,8 @@ def train(
                     ask({"event": "step", "epoch": epoch, "epochs": cfg.epochs, "step": step,
                          "steps": cfg.steps_per_epoch, "progress": done / total_steps,
                          "loss": float(np.mean(losses[-cfg.callback_every:]))}, epoch - 1)
+                if max_seconds is not None and time.perf_counter() - wall0 > max_seconds:
+                    break  # out of time: validate this (partial) epoch, then stop
             train_seconds += time.perf_counter() - t0
             val = evaluate(model, val_set, normalization=norm, threshold=cfg.threshold, max_items=cfg.val_max_items)
             improved = val["f1"] > best_f1 + 1e-4

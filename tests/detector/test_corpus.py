@@ -194,3 +194,17 @@ def test_music21_scores_render_to_instrumental_audio(tmp_path):
         assert not FORBIDDEN_PROGRAMS & set(rec["programs"])
         y, sr = sf.read(tmp_path / rec["file"])
         assert sr == SR and len(y) >= 3 * SR and np.sqrt(np.mean(y**2)) > 1e-3
+
+
+def test_cli_builds_a_corpus_and_reports_speed(material, tmp_path, capsys):
+    from detector.cli import main
+
+    speech, music = material
+    code = main(["corpus", "source", "--speech", str(speech), "--music", str(music), "--clips", "3",
+                 "--out", str(tmp_path / "c"), "--seed", "4", "--smr=-3:3", "--quiet"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["clips"] == 3 and report["hours_per_minute"] > 0
+    assert all(-3 <= r["smr_db"] <= 3 for r in read_manifest(tmp_path / "c") if r["smr_db"] is not None)
+    assert main(["corpus", "source", "--speech", str(tmp_path / "nope"), "--music", str(music), "--clips", "1",
+                 "--out", str(tmp_path / "d"), "--quiet"]) == 2

@@ -137,3 +137,43 @@ def test_bad_inputs_are_refused(sets):
         train(build_model(seed=0), tr, va.subset([]), config=TrainConfig(**SMALL), progress=False)
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+def test_cli_trains_a_checkpoint_from_a_corpus(tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+
+    from detector.checkpoint import load_checkpoint
+    from detector.cli import main
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    for split, n in (("train", 4), ("val", 2)):
+        for k in range(n):
+            d = tmp_path / "corpus" / split / f"clip{k}"
+            d.mkdir(parents=True)
+            y = 0.05 * rng.standard_normal(3 * sr)
+            t = np.arange(sr) / sr
+            y[sr : 2 * sr] += 0.3 * np.sin(2 * np.pi * 220 * t)
+            sf.write(d / "audio.wav", y.astype(np.float32), sr)
+            (d / "labels.lab").write_text("1.000\t2.000\tsing\n")
+    out = tmp_path / "m.pt"
+    code = main(["train", "--corpus", str(tmp_path / "corpus"), "-o", str(out), "--epochs", "1", "--steps", "2",
+                 "--batch-size", "2", "--crop-seconds", "1", "--threads", "1", "--quiet",
+                 "--eval", str(tmp_path / "corpus" / "val")])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["epochs_run"] == 1 and report["frames_per_second"] > 0
+    bundle = load_checkpoint(out)
+    assert bundle.metadata["kind"] == "source"
+    assert bundle.metadata["metrics"]["eval"]["items"] == 2
+    assert set(bundle.metadata["metrics"]["eval"]["per_item"]) == {"clip0", "clip1"}
+    assert (tmp_path / "m.pt.state").is_file()
+
+
+def test_max_seconds_stops_after_a_validated_partial_epoch(sets):
+    tr, va = sets
+    r = train(build_model(seed=0), tr, va, config=TrainConfig(**dict(SMALL, epochs=5)), max_seconds=0.0,
+              progress=False)
+    assert r.stopped == "max-time" and r.epochs_run == 1 and r.best_epoch == 1
