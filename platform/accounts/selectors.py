@@ -51,9 +51,10 @@ def activity_list(*, project: Project, verb: str = "") -> QuerySet:
 def queue_for_user(*, user) -> dict:
     """What waits for this user across their projects: songs assigned to them that are not yet
     submitted or verified, and (for reviewers and admins) songs submitted for review."""
-    from accounts.models import ROLE_RANK, Membership, Role
     from annotations.models import RevisionState
     from songs.models import Song
+
+    from accounts.models import ROLE_RANK, Membership, Role
 
     if not user.is_authenticated:
         return {"to_annotate": Song.objects.none(), "to_review": Song.objects.none()}

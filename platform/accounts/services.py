@@ -1,10 +1,10 @@
 """Writes on projects, memberships, assignments and the activity log. Each is one transaction."""
 
+from common.errors import ApiError
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import ActivityEvent, Membership, Project, Role
-from common.errors import ApiError
 
 NAME_MAX = 200
 

@@ -3,6 +3,7 @@ helper, validate, call a service, respond)."""
 
 from __future__ import annotations
 
+from common.errors import ApiError
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -33,7 +34,6 @@ from accounts.serializers import (
     QueueSerializer,
 )
 from accounts.throttle import client_address, login_blocked_for, login_failure_record, login_failures_clear
-from common.errors import ApiError
 
 # -- accounts ---------------------------------------------------------------------------------------
 

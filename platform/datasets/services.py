@@ -25,17 +25,16 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from accounts.models import Project
+from accounts.services import activity_record
+from annotations.models import AnnotationRevision, RevisionState
+from common.errors import ApiError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-
-from accounts.models import Project
-from accounts.services import activity_record
-from annotations.models import AnnotationRevision, RevisionState
-from common.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +194,11 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
     [...], "problems": [...]}; one bad song never stops the others, and a failed song leaves no row
     and no stored file behind.
     """
-    from detector.audio import probe
-    from detector.errors import DetectorError
     from songs.models import Split
     from songs.services import song_create
+
+    from detector.audio import probe
+    from detector.errors import DetectorError
 
     if state not in IMPORT_STATES:
         raise ApiError(f"state must be one of {', '.join(IMPORT_STATES)}, not {state!r}.", code="invalid")
@@ -332,7 +332,7 @@ def zip_extract(*, path: Path, dest: Path) -> Path:
     return dest
 
 
-def zip_import_prepare(*, project: Project, upload, actor, state: str = RevisionState.DRAFT) -> "Job":  # noqa: F821
+def zip_import_prepare(*, project: Project, upload, actor, state: str = RevisionState.DRAFT) -> Job:  # noqa: F821
     """Check an uploaded zip now (a readable error for the user), store it, and queue an import job."""
     from jobs.models import JobKind
     from jobs.services import job_create
@@ -412,9 +412,10 @@ def project_export(*, project: Project, fmt: str = "lab", include_audio: bool = 
     """A zip of the project: ``<song folder>/labels.<ext>`` (+ ``audio.<ext>``), ``splits.json`` and
     ``manifest.json``. Returns (open temporary file positioned at 0, download file name). The layout
     is the one dataset_import reads, so an export with audio imports back as it was."""
+    from songs.models import Song, Split
+
     from detector.formats import EXTENSIONS, write_segments
     from detector.labels import Segment
-    from songs.models import Song, Split
 
     if fmt not in EXPORT_FORMATS:
         raise ApiError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {str(fmt)[:20]!r}.", code="invalid")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from accounts.models import Role
+from accounts.permissions import ProjectRolePermission, has_role, project_for
+from common.errors import ApiError
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from jobs.models import Job, JobKind
 from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
@@ -17,12 +21,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import ProjectRolePermission, has_role, project_for
-from common.errors import ApiError
 from datasets import services
 from datasets.uploads import LimitedUploadHandler
-from jobs.models import Job, JobKind
 
 MULTIPART_SLACK = 64 * 1024
 

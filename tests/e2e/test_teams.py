@@ -11,10 +11,11 @@ def world(transactional_db, django_user_model, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from accounts.services import membership_set, project_create, songs_assign
     from annotations.services import revision_create
-    from detector.labels import Segment
     from jobs.models import ModelVersion
     from reports.models import EvaluationReport
     from songs.models import Song
+
+    from detector.labels import Segment
 
     boss = django_user_model.objects.create_user("boss", password="correct horse battery")
     anna = django_user_model.objects.create_user("anna", password="correct horse battery")

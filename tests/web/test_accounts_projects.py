@@ -1,7 +1,6 @@
 """Projects, memberships and roles, assignment and my queue, the activity log: pages and API."""
 
 import pytest
-
 from accounts.models import ActivityEvent, Membership, Role
 from accounts.services import membership_set
 
@@ -183,6 +182,7 @@ def test_removing_a_member_unassigns_their_songs(logged_in_client, project, team
 @pytest.mark.django_db
 def test_reviewers_see_submitted_songs_in_their_queue(client, project, team, songs, user):
     from annotations.services import revision_create
+
     from detector.labels import Segment
 
     revision_create(song=songs[1], segments=[Segment(0, 10, "vocal")], author=team["ann"], origin="human",

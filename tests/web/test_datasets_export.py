@@ -7,7 +7,6 @@ import zipfile
 import numpy as np
 import pytest
 import soundfile as sf
-
 from annotations.models import AnnotationRevision
 from datasets import services
 from songs.models import Song

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from django.core.management import call_command
-
 from annotations.models import AnnotationRevision
 from datasets import services
+from django.core.management import call_command
 from songs.models import Song
 
 JAMENDO = Path(__file__).resolve().parents[3] / "shared" / "data" / "jamendolyrics"
@@ -178,7 +177,6 @@ def collection_zip(collection, tmp_path):
 def test_the_browser_upload_queues_an_import_job_that_imports_the_zip(logged_in_client, project, collection_zip,
                                                                        django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
-
     from jobs.models import Job, JobKind
     from jobs.services import JobContext
 
@@ -221,9 +219,8 @@ def test_the_upload_page_refuses_an_archive_over_the_limit(logged_in_client, pro
 
 @pytest.mark.django_db
 def test_annotators_cannot_import(client, project, make_user, collection_zip):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from accounts.services import membership_set
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
     bea = make_user("bea")
     membership_set(project=project, user=bea, role="annotator")
@@ -250,9 +247,8 @@ def test_a_zip_imported_through_the_api_is_unpacked_and_processed_by_a_real_work
         celery_worker_process, client, make_user, collection_zip):
     import time
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from accounts.services import project_create
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from jobs.models import Job
 
     owner = make_user("importer")

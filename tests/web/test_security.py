@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
-
 from accounts.models import Membership, Role
 from accounts.services import activity_record, membership_set, project_create
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TITLE = "Nightingale-7Q"
@@ -46,8 +45,9 @@ def _routes() -> list[tuple[str, str]]:
 
 def _song(project, user, title: str, sha: str, artist: str = ""):
     from annotations.services import revision_create
-    from detector.labels import Segment
     from songs.models import Song
+
+    from detector.labels import Segment
 
     song = Song.objects.create(project=project, title=title, artist=artist, original=f"p{project.pk}/{sha}.wav",
                                original_name=f"{title}.wav", sha256=sha * 64, duration=10.0, status="ready",
@@ -160,8 +160,9 @@ def test_lists_and_filters_never_show_another_projects_objects(make_user):
 @pytest.fixture
 def reviewed_song(make_user):
     from annotations.services import revision_create
-    from detector.labels import Segment
     from songs.models import Song
+
+    from detector.labels import Segment
 
     admin, annotator = make_user("boss"), make_user("anna")
     project = project_create(name="Choir", created_by=admin)
@@ -318,7 +319,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "singscope.example.org", "SINGSCOPE_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     # Django's security checks (security.W001 ... W022, E...) are all clean; drf-spectacular's schema

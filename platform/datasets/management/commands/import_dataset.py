@@ -6,12 +6,11 @@ each song is stored and queued for processing, each label file becomes a revisio
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
 from accounts.models import Membership, Project, Role
 from annotations.models import RevisionState
 from common.errors import ApiError
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
