@@ -68,3 +68,14 @@ class ProjectRolePermission(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return True
+
+
+def require_song_editable(*, user, song) -> str:
+    """Annotators edit and submit the songs assigned to them or open to all (assigned to nobody);
+    reviewers and admins edit any song of their project. Http404 for outsiders, PermissionDenied
+    (with the assignee's name) otherwise."""
+    role = require_role(user=user, project=song.project, role=Role.ANNOTATOR)
+    if role == Role.ANNOTATOR and song.assigned_to_id not in (None, user.pk):
+        who = song.assigned_to.get_username() if song.assigned_to else "someone else"
+        raise PermissionDenied(f"This song is assigned to {who}; ask a reviewer to reassign it to you.")
+    return role

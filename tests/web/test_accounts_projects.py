@@ -212,3 +212,19 @@ def test_settings_are_for_admins(logged_in_client, client, project, team):
     assert (project.name, project.retrain_after_verified, project.auto_activate_margin) == ("Renamed", 3, None)
     client.force_login(team["rev"])
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_annotators_may_edit_songs_assigned_to_them_or_open_only(project, team, songs, user):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.permissions import require_song_editable
+    from accounts.services import songs_assign
+
+    songs_assign(project=project, actor=user, song_ids=[songs[0].pk], assignee=team["ann"])
+    songs[0].refresh_from_db()
+    assert require_song_editable(user=team["ann"], song=songs[0]) == Role.ANNOTATOR
+    assert require_song_editable(user=team["ann2"], song=songs[1]) == Role.ANNOTATOR  # open to all
+    with pytest.raises(PermissionDenied, match="assigned to ann"):
+        require_song_editable(user=team["ann2"], song=songs[0])
+    assert require_song_editable(user=team["rev"], song=songs[0]) == Role.REVIEWER
