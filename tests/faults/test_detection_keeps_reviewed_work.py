@@ -1,0 +1,47 @@
+"""Running detection again never buries work a person did: a model revision that a reviewer
+verified (same origin `model:...`, but an author and state `verified`) stays the current revision."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+
+from jobs_support import make_song, make_tiny_model, segments_for  # noqa: E402
+
+pytestmark = pytest.mark.django_db
+
+
+def test_detection_after_a_reviewer_verified_the_model_revision_keeps_it_current(
+        isolated_media, project, user, make_user):
+    from accounts.models import Role
+    from accounts.services import membership_set
+    from annotations.services import revision_create, revision_review
+    from jobs.detection import song_detect
+    from jobs.models import Prediction
+
+    rita = make_user("rita")
+    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    song = make_song(project, title="reviewed", verified=False)
+    revision_create(song=song, segments=segments_for(), author=None, origin="model:first", based_on="current")
+    verified, _ = revision_review(song=song, reviewer=rita, decision="verify")
+    assert verified.origin == "model:first" and verified.state == "verified"
+
+    second = make_tiny_model(project, name="second")
+    song_detect(song=song, model_version=second)
+
+    song.refresh_from_db()
+    assert Prediction.objects.filter(song=song, model_version=second).exists()
+    assert song.current_revision_id == verified.pk, song.current_revision.origin
+
+
+def test_detection_still_refreshes_a_song_only_the_model_has_touched(isolated_media, project):
+    from annotations.services import revision_create
+    from jobs.detection import song_detect
+
+    song = make_song(project, title="untouched", verified=False)
+    first = revision_create(song=song, segments=segments_for(), author=None, origin="model:first", based_on="current")
+    song_detect(song=song, model_version=make_tiny_model(project, name="second"))
+    song.refresh_from_db()
+    assert song.current_revision.origin == "model:second" and song.current_revision.parent_id == first.pk
