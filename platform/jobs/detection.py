@@ -155,7 +155,10 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
                 defaults={"probabilities": name, "hop": hop, "n_frames": int(len(probabilities)),
                           "postprocess": postprocess, "segments": [s.to_dict() for s in segments]},
             )
-            human = AnnotationRevision.objects.filter(song=song).exclude(origin__startswith="model:").exists()
+            # A person touched the song when any revision is not a plain model draft: their own
+            # origin, or a model revision someone verified / rejected / submitted (it has an author).
+            human = AnnotationRevision.objects.filter(song=song).exclude(
+                origin__startswith="model:", author__isnull=True, state="draft").exists()
             origin = f"model:{model_version.name}"[:100]
             current = song.current_revision
             same = current is not None and current.origin == origin and current.segments == prediction.segments
