@@ -314,7 +314,9 @@ def _all_patterns():
 
 @pytest.mark.slow
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")} | {
+    # Not the test run's own switches (the e2e conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright).
+    dropped = ("DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped} | {
         "DEBUG": "0", "SECRET_KEY": "x7" * 40 + "-not-a-real-key-but-long-and-random-enough-Q9",
         "ALLOWED_HOSTS": "singscope.example.org", "SINGSCOPE_VAR_DIR": str(tmp_path),
     }
