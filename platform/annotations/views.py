@@ -30,6 +30,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -201,6 +202,7 @@ class RevisionDetailView(APIView):
 
 class RevisionDiffView(APIView):
     @extend_schema(parameters=[OpenApiParameter("from", int, required=True), OpenApiParameter("to", int)],
+                   responses=OpenApiTypes.OBJECT,
                    description="What changed from revision `from` to revision `to` (default: current): frames "
                    "changed on the 10 ms grid, changed spans, boundaries moved / added / removed, and by whom.")
     def get(self, request, song_id: int):
@@ -257,6 +259,7 @@ class ReviewView(APIView):
 
 class PredictionView(APIView):
     @extend_schema(
+        responses=OpenApiTypes.OBJECT,
         parameters=[OpenApiParameter("model", int, description="model version id (default: the latest prediction)"),
                     OpenApiParameter("encoding", str, enum=["base64", "list"],
                                      description="base64 (default): little-endian float16 bytes; list: floats")],

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served locally (no CDN)
     "common",
     "accounts",
     "songs",
@@ -221,6 +222,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Songs, annotations, detection and training jobs, models and evaluation reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "state" / "kind" field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStateEnum": "jobs.models.JobState",
+        "JobKindEnum": "jobs.models.JobKind",
+        "ModelKindEnum": "jobs.models.ModelKind",
+        "RevisionStateEnum": "annotations.models.RevisionState",
+        "SongStatusEnum": "songs.models.SongStatus",
+        "SplitEnum": "songs.models.Split",
+        "RoleEnum": "accounts.models.Role",
+    },
 }
 
 # --- security (production values whenever DEBUG is off; `check --deploy` is clean) -----------

@@ -41,13 +41,13 @@ class SongSerializer(serializers.ModelSerializer):
             return job.error or "Processing was cancelled."
         return song.error
 
-    def get_job(self, song):
+    def get_job(self, song) -> dict | None:
         job = self._job(song)
         if not job:
             return None
         return {"id": job.pk, "state": job.state, "progress": round(job.progress, 3), "message": job.message}
 
-    def get_annotation(self, song):
+    def get_annotation(self, song) -> dict | None:
         rev = song.current_revision
         if rev is None:
             return None
@@ -60,14 +60,14 @@ class SongSerializer(serializers.ModelSerializer):
             return None
         return round(min(1.0, rev.vocal_seconds / song.duration), 4)
 
-    def get_model(self, song):
+    def get_model(self, song) -> dict | None:
         predictions = list(song.predictions.all())
         if not predictions:
             return None
         mv = predictions[0].model_version
         return {"id": mv.pk, "name": mv.name, "kind": mv.kind}
 
-    def get_urls(self, song):
+    def get_urls(self, song) -> dict[str, str]:
         base = f"/api/songs/{song.pk}"
         return {"audio": f"{base}/audio", "peaks": f"{base}/peaks", "original": f"{base}/original",
                 "editor": f"/projects/{song.project_id}/songs/{song.pk}/"}

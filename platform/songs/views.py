@@ -108,6 +108,7 @@ class SongListCreate(APIView):
                            code="too_many_files")
         return super().handle_exception(exc)
 
+    @extend_schema(operation_id="songs_list")
     def get(self, request):
         project_id = _int_param(request.query_params.get("project"), "project")
         if project_id is not None:

@@ -148,3 +148,12 @@ def test_a_failed_job_keeps_sentences_written_for_people_verbatim():
         "No song in the test split has a verified revision."
     assert _readable(AudioError("song.mp3: not an audio file")) == "song.mp3: not an audio file"
     assert _readable(KeyError("model")) == "KeyError: 'model'"
+
+
+@pytest.mark.django_db
+def test_api_docs_page_loads_its_swagger_files_from_this_server_not_a_cdn(logged_in_client):
+    page = logged_in_client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()
