@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 from accounts.models import Role
-from accounts.permissions import role_in
+from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -99,6 +99,13 @@ def _revision_response(revision: AnnotationRevision, *, status_code: int = 200) 
     return Response(RevisionSerializer(revision).data, status=status_code, headers={"ETag": _etag(revision)})
 
 
+def _editable_song(request, song_id):
+    """The song if this user may change its annotation (annotators: assigned to them or to nobody)."""
+    song = selectors.song_for_user(user=request.user, song_id=song_id)
+    require_song_editable(user=request.user, song=song)
+    return song
+
+
 class AnnotationView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -114,7 +121,7 @@ class AnnotationView(APIView):
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                                                 description='"<revision id>", "none" or *')])
     def put(self, request, song_id: int):
-        song = selectors.song_for_user(user=request.user, song_id=song_id)
+        song = _editable_song(request, song_id)
         based_on = _based_on(song=song, header=request.headers.get("If-Match"), required=True)
         data = AnnotationSaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -133,7 +140,7 @@ class AnnotationView(APIView):
                    description="Import an annotation file (multipart `file`; format from its extension or the "
                    "`format` field) as a new revision with origin import:<format>.")
     def post(self, request, song_id: int):
-        song = selectors.song_for_user(user=request.user, song_id=song_id)
+        song = _editable_song(request, song_id)
         based_on = _based_on(song=song, header=request.headers.get("If-Match"), required=False)
         data = AnnotationImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -225,7 +232,7 @@ class RevisionDiffView(APIView):
 class SubmitView(APIView):
     @extend_schema(request=None, responses={201: RevisionSerializer})
     def post(self, request, song_id: int):
-        song = selectors.song_for_user(user=request.user, song_id=song_id)
+        song = _editable_song(request, song_id)
         based_on = _based_on(song=song, header=request.headers.get("If-Match"), required=False)
         try:
             revision = services.revision_submit(song=song, author=request.user, based_on=based_on)

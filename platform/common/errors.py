@@ -47,7 +47,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found, or you do not have access to it.")
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)  # keep the sentence saying why
     response = exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handler answers (as JSON for /api/)

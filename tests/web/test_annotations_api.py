@@ -378,3 +378,38 @@ class TestPrediction:
 
     def test_no_prediction_is_404(self, api, song):
         assert api.get(f"/api/songs/{song.pk}/prediction").status_code == 404
+
+
+@pytest.mark.django_db
+class TestAssignment:
+    """Annotators change only songs assigned to them or to nobody; reviewers change any song."""
+
+    @pytest.fixture
+    def annotator(self, project, make_user, client):
+        bob = make_user("bob")
+        membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+        client.force_login(bob)
+        return client
+
+    def test_an_annotator_cannot_save_import_or_submit_a_song_assigned_to_someone_else(self, annotator, song, user):
+        song.assigned_to = user
+        song.save()
+        r = put(annotator, song, VOCAL_MIDDLE, '"none"')
+        assert r.status_code == 403
+        assert "assigned to ana" in r.json()["error"]
+        lab = io.BytesIO(b"1.000\t3.000\tsing\n")
+        lab.name = "labels.lab"
+        assert annotator.post(url(song), {"file": lab}).status_code == 403
+        assert annotator.post(url(song, "/submit")).status_code == 403
+        assert song.revisions.count() == 0
+
+    def test_an_annotator_saves_songs_assigned_to_nobody_or_to_them(self, annotator, song, make_user):
+        assert put(annotator, song, VOCAL_MIDDLE, '"none"').status_code == 201
+        from django.contrib.auth import get_user_model
+
+        song.refresh_from_db()
+        song.assigned_to = get_user_model().objects.get(username="bob")
+        song.save()
+        r = put(annotator, song, VOCAL_MIDDLE[:1] + [{"start": 1.0, "end": DURATION, "label": "vocal"}],
+                f'"{song.current_revision_id}"')
+        assert r.status_code == 201
