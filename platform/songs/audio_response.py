@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from common.errors import ApiError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, StreamingHttpResponse
@@ -87,6 +88,9 @@ def file_response(request, *, name: str, content_type: str, etag: str, download_
 
     if request.headers.get("If-None-Match") == headers["ETag"]:
         return HttpResponse(status=304, headers=headers)
+    if not name or not default_storage.exists(name):
+        raise ApiError("This song's audio file is missing from storage; ask an admin to restore it or upload "
+                       "the song again.", code="file_missing", status_code=404)
     size = default_storage.size(name)
     try:
         headers["Last-Modified"] = http_date(default_storage.get_modified_time(name).timestamp())

@@ -186,3 +186,14 @@ def test_m4a_original_and_audio_content_types(logged_in_client, project):
     song = upload(logged_in_client, project, "x.m4a", encode("m4a", 1.0))
     assert song.extension == ".m4a"
     assert logged_in_client.get(f"/api/songs/{song.pk}/audio")["Content-Type"] == "audio/mp4"
+
+
+def test_audio_whose_file_vanished_from_storage_is_a_clear_404_not_a_crash(logged_in_client, song):
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(song.original.name)
+    for suffix in ("audio", "original"):
+        response = logged_in_client.get(f"/api/songs/{song.pk}/{suffix}")
+        assert response.status_code == 404
+        assert response.json()["code"] == "file_missing"
+        assert "missing from storage" in response.json()["error"]
