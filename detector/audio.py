@@ -259,21 +259,32 @@ def _blocks_av(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
 
     with av.open(str(path), metadata_errors="ignore") as container:
         s = container.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp")  # same rate and layout, planar float32
+        resampler = av.AudioResampler(format="fltp")  # only for decoders that do not output float planar
         pending: list[np.ndarray] = []
         n_pending = 0
         target = int(BLOCK_SECONDS * info.sample_rate)
         for frame in container.decode(s):
-            for out in resampler.resample(frame):
-                pending.append(_downmix(out.to_ndarray().T))  # (samples, channels)
+            for f in [frame] if frame.format.name == "fltp" else resampler.resample(frame):
+                pending.append(_frame_mono(f))
                 n_pending += pending[-1].size
             if n_pending >= target:
                 yield np.concatenate(pending)
                 pending, n_pending = [], 0
-        for out in resampler.resample(None):
-            pending.append(_downmix(out.to_ndarray().T))
+        pending.extend(_frame_mono(f) for f in resampler.resample(None))
         if pending:
             yield np.concatenate(pending)
+
+
+def _frame_mono(frame) -> np.ndarray:
+    """Channel average of a float-planar PyAV frame, shape (samples,) float32."""
+    planes = [np.frombuffer(p, dtype=np.float32, count=frame.samples) for p in frame.planes]
+    if len(planes) == 1:
+        return planes[0].copy()
+    out = planes[0] + planes[1]
+    for plane in planes[2:]:
+        out += plane
+    out *= np.float32(1.0 / len(planes))
+    return out
 
 
 def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None) -> Iterator[np.ndarray]:
@@ -339,10 +350,13 @@ def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr:
 
 
 def _downmix(x: np.ndarray) -> np.ndarray:
-    """(samples, channels) -> (samples,) channel average (a matrix-vector product: fast)."""
-    if x.shape[1] == 1:
-        return np.ascontiguousarray(x[:, 0], dtype=np.float32)
-    return x.astype(np.float32, copy=False) @ np.full(x.shape[1], 1.0 / x.shape[1], dtype=np.float32)
+    """(samples, channels) -> (samples,) float32 channel average (column by column: fast)."""
+    out = np.array(x[:, 0], dtype=np.float32)
+    for c in range(1, x.shape[1]):
+        out += x[:, c]
+    if x.shape[1] > 1:
+        out *= np.float32(1.0 / x.shape[1])
+    return out
 
 
 def _clean(x: np.ndarray) -> np.ndarray:

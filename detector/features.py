@@ -21,16 +21,21 @@ _FRAMES_PER_BLOCK = 2048
 
 
 @functools.lru_cache(maxsize=8)
-def _filters(config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(window (n_fft,), mel basis transposed (n_fft // 2 + 1, n_mels)), float32."""
+def _filters(config: FeatureConfig):
+    """(window (n_fft,) float32, mel basis (n_mels, n_fft // 2 + 1) as a float32 CSR matrix).
+
+    The basis is ~2 % non-zero: a sparse product is 4x cheaper than a dense one and, unlike BLAS,
+    starts no threads (OpenBLAS threads spinning between blocks doubled the cost of streaming).
+    """
     import librosa
+    import scipy.sparse
 
     window = np.zeros(config.n_fft, dtype=np.float32)
     lo = (config.n_fft - config.win_length) // 2
     window[lo : lo + config.win_length] = np.hanning(config.win_length + 1)[:-1]  # periodic Hann
     mel = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
                               fmin=config.fmin, fmax=config.fmax)
-    return window, np.ascontiguousarray(mel.T, dtype=np.float32)
+    return window, scipy.sparse.csr_matrix(mel.astype(np.float32))
 
 
 def _left_pad(config: FeatureConfig) -> int:
@@ -41,12 +46,13 @@ def _frames_logmel(padded: np.ndarray, count: int, config: FeatureConfig) -> np.
     """Log-mel of the ``count`` frames starting at ``padded[0]``, each ``n_fft`` long, hop apart."""
     import scipy.fft
 
-    window, mel_t = _filters(config)
+    window, mel = _filters(config)
     frames = np.lib.stride_tricks.sliding_window_view(padded[: (count - 1) * config.hop_length + config.n_fft],
                                                       config.n_fft)[:: config.hop_length]
     spec = scipy.fft.rfft(frames * window, axis=-1)
-    power = spec.real**2 + spec.imag**2
-    out = power.astype(np.float32, copy=False) @ mel_t
+    power = np.square(spec.real, dtype=np.float32)
+    power += np.square(spec.imag, dtype=np.float32)
+    out = np.ascontiguousarray((mel @ power.T).T)  # (count, n_mels)
     return np.log(out + np.float32(config.log_offset), out=out)
 
 
