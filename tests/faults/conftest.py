@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "web"))
 
 SR = 16000
 
@@ -130,3 +131,64 @@ def throwaway_redis():
     redis.start()
     yield redis
     redis.stop()
+
+
+BOUNDARY = "----singscopefaultboundary"
+
+
+def multipart(fields: dict, *, filename: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body with `fields` and one `file` part; returns (body, content type)."""
+    parts = [f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
+             for k, v in fields.items()]
+    parts.append(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+                 f"Content-Type: audio/wav\r\n\r\n".encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={BOUNDARY}"
+
+
+class Gunicorn:
+    """gunicorn (gthread) on a free loopback port, on the database the tests use right now."""
+
+    def __init__(self, *, workers: int = 2, threads: int = 4, extra_env: dict | None = None):
+        from django.db import connection
+
+        st = connection.settings_dict
+        if connection.vendor == "sqlite":
+            db_url = f"sqlite:///{st['NAME']}"
+        else:
+            auth = st["USER"] + (f":{st['PASSWORD']}" if st.get("PASSWORD") else "")
+            db_url = f"postgres://{auth}@{st['HOST'] or '127.0.0.1'}:{st['PORT'] or 5432}/{st['NAME']}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"
+        env = os.environ | {"DATABASE_URL": db_url, "DEBUG": "0", "SECRET_KEY": "fault-tests", "SECURE_SSL_REDIRECT": "0",
+                            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])} | (extra_env or {})
+        self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "singscope.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread", "--timeout", "60"],
+            cwd=ROOT / "platform", env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._up, timeout=60, what="gunicorn to answer", log=self.log)
+
+    def _up(self) -> bool:
+        import requests
+
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{self.log()}")
+        try:
+            return requests.get(f"{self.url}/login/", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        self.log_file.close()
