@@ -150,3 +150,10 @@ def test_sigkill_of_the_worker_child_mid_training_fails_the_job_with_a_reason_an
     time.sleep(3)
     assert Job.objects.get(pk=job["id"]).state == "failed"
     assert Job.objects.get(pk=job["id"]).attempts == 1
+    # The worker itself survives: its main process forks a new child that takes work again. (Under
+    # heavy load the child's warm-up can exceed Celery's worker_proc_alive_timeout, default 4 s, and
+    # Celery then kills every new child in a loop; settings must raise CELERY_WORKER_PROC_ALIVE_TIMEOUT.)
+    from singscope.celery import ping
+
+    answer = ping.apply_async(args=["after-kill"], queue="detect").get(timeout=90)
+    assert answer["payload"] == "after-kill", celery_worker_process.log()
