@@ -14,6 +14,7 @@ from __future__ import annotations
 from accounts.models import Project, Role
 from accounts.permissions import require_role
 from common.errors import ApiError
+
 from jobs.models import Job, JobKind, JobState
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from accounts.models import Project
 from django.db import transaction
 
-from accounts.models import Project
 from jobs.models import ModelVersion
 
 log = logging.getLogger(__name__)

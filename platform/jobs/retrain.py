@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
+from accounts.models import Project
 from django.db import transaction
 
-from accounts.models import Project
 from jobs.models import Job, JobKind, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 def verified_since_last_model(*, project: Project) -> int:
     """Train-split songs whose latest verified revision the project's newest model has not used."""
-    from jobs.selectors import verified_revisions
     from songs.models import Split
+
+    from jobs.selectors import verified_revisions
 
     latest = ModelVersion.objects.filter(project=project).order_by("-created_at", "-id").first()
     used = {(r.get("song"), r.get("revision")) for r in (latest.training_revisions if latest else [])}

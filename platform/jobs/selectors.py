@@ -1,10 +1,10 @@
 """Reads of the jobs app: jobs and model versions a user may see, and the data a training job uses."""
 
+from accounts.models import Project
+from accounts.permissions import require_role
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Project
-from accounts.permissions import require_role
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
 
 

@@ -33,13 +33,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from common.errors import ApiError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ApiError
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,9 @@ def training_params_clean(*, project, raw: dict) -> dict:
 
 def training_data_check(*, project) -> None:
     """Refuse to queue a training job that cannot start: no verified song in the train split."""
-    from jobs.selectors import verified_revisions
     from songs.models import Split
+
+    from jobs.selectors import verified_revisions
 
     if not verified_revisions(project=project, split=Split.TRAIN):
         raise ApiError("There is no verified song in the train split yet: verify some annotations and put "
@@ -153,8 +154,9 @@ class _TrainingRun:
     # each step ---------------------------------------------------------------------------------
 
     def execute(self) -> dict:
-        from jobs.selectors import verified_revisions
         from songs.models import Split
+
+        from jobs.selectors import verified_revisions
 
         params = training_params_clean(project=self.project, raw=self.job.params)
         self.params = params
@@ -310,6 +312,7 @@ class _TrainingRun:
     @staticmethod
     def _labels(song, rev, feats) -> np.ndarray:
         from annotations.services import revision_segments
+
         from detector.labels import segments_to_frames
 
         return segments_to_frames(revision_segments(rev), n_frames=len(feats[song.pk])).astype(np.uint8)

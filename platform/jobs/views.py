@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+from accounts.models import Role
+from accounts.permissions import has_role, require_role
+from accounts.selectors import project_get, projects_for_user
+from common.errors import ApiError
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -17,10 +21,6 @@ from rest_framework.decorators import api_view
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from accounts.models import Role
-from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get, projects_for_user
-from common.errors import ApiError
 from jobs import launch, selectors
 from jobs.models import Job, JobKind
 from jobs.registry import jobs_housekeep, model_activate

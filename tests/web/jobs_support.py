@@ -41,9 +41,8 @@ def segments_for(spans=VOCAL_SPANS, duration: float = DURATION):
 
 def make_song(project, *, title: str, split: str = "unassigned", verified: bool = True, user=None, seed: int = 0):
     """A ready Song with its WAV in storage and (optionally) a verified human revision."""
-    from django.core.files.base import ContentFile
-
     from annotations.services import revision_create
+    from django.core.files.base import ContentFile
     from songs.models import Song, SongStatus
 
     data = song_audio(seed)
@@ -83,9 +82,9 @@ def tiny_bundle_kwargs(seed: int = 0) -> dict:
 def make_tiny_model(project, *, name: str = "tiny source", seed: int = 0, shipped: bool = False):
     """A tiny random-weight CRNN checkpoint in storage, registered as a ModelVersion."""
     from django.core.files.storage import default_storage
+    from jobs.models import ModelKind, ModelVersion
 
     from detector.checkpoint import save_checkpoint
-    from jobs.models import ModelKind, ModelVersion
 
     name_in_storage = f"models/test/{uuid.uuid4().hex}.pt"
     path = default_storage.path(name_in_storage)

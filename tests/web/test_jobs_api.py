@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-
 from jobs_support import TINY_TRAINING, make_song, make_songs, make_tiny_model
 
 pytestmark = pytest.mark.django_db
@@ -296,11 +295,11 @@ def test_auto_activation_decision(margin, new, old, expected, project):
 ])
 def test_model_for_mode_copies_and_freezes_the_right_blocks(mode, frozen, copied):
     import torch
+    from jobs.training import model_for_mode
+    from jobs_support import tiny_bundle_kwargs
 
     from detector.checkpoint import Bundle
     from detector.postprocess import PostprocessConfig
-    from jobs.training import model_for_mode
-    from jobs_support import tiny_bundle_kwargs
 
     kw = tiny_bundle_kwargs(seed=5)
     bundle = Bundle(kw["model"], kw["model"].config, kw["feature_config"], kw["normalization"], PostprocessConfig())
@@ -309,6 +308,6 @@ def test_model_for_mode_copies_and_freezes_the_right_blocks(mode, frozen, copied
     assert (norm is None) == (mode == "baseline")
     for block in ("L1", "L2", "L3"):
         same = all(torch.equal(a, b) for a, b in zip(getattr(model, block).state_dict().values(),
-                                                      getattr(bundle.model, block).state_dict().values()))
+                                                      getattr(bundle.model, block).state_dict().values(), strict=True))
         assert same == (block in copied), block
     assert not torch.equal(model.head.weight, bundle.model.head.weight)

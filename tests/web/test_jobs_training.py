@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-
 from jobs_support import TINY_TRAINING, make_songs, make_tiny_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -44,9 +43,10 @@ def run(job):
 
 
 def test_a_training_job_registers_a_model_with_lineage_exact_revisions_curve_and_report(project, user, data):
-    from detector.checkpoint import load_checkpoint
     from jobs.models import ModelVersion
     from reports.models import EvaluationReport
+
+    from detector.checkpoint import load_checkpoint
 
     job = run(start(project, user, base_model_id=data["base"].pk, mode="fixed:L2"))
     assert job.state == "succeeded", (job.error, job.log)
@@ -83,8 +83,9 @@ def test_a_training_job_registers_a_model_with_lineage_exact_revisions_curve_and
 
 
 def test_two_training_jobs_write_different_files_and_both_models_load(project, user, data):
-    from detector.checkpoint import load_checkpoint
     from jobs.models import ModelVersion
+
+    from detector.checkpoint import load_checkpoint
 
     a, b = start(project, user, base_model_id=data["base"].pk), start(project, user, base_model_id=data["base"].pk, seed=2)
     a, b = run(a), run(b)

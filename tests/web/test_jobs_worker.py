@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.core.files.storage import default_storage
-
 from jobs_support import TINY_TRAINING, make_songs, make_tiny_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -87,7 +86,6 @@ def test_a_training_job_registers_a_model_and_a_report_and_redelivery_is_harmles
 
 def test_cancel_a_queued_job_it_never_runs(celery_worker_process, project, user, data):
     from django.db import transaction
-
     from jobs.models import Job
     from jobs.services import job_cancel, job_create
 
