@@ -125,6 +125,8 @@ class ThrowawayRedis:
 @pytest.fixture
 def throwaway_redis():
     if not shutil.which("redis-server"):
+        if os.environ.get("SINGSCOPE_REQUIRE_SERVICES") == "1":
+            pytest.fail("SINGSCOPE_REQUIRE_SERVICES=1 but redis-server is not installed")
         pytest.skip("redis-server is not installed")
     port = int(os.environ.get("SINGSCOPE_FAULT_REDIS_PORT") or free_port())
     redis = ThrowawayRedis(port)

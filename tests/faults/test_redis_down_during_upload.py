@@ -27,6 +27,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def redis_broker(settings, throwaway_redis):
     """Point this process's Celery app at the throwaway Redis (and back afterwards)."""
     if not settings.CELERY_BROKER_URL.startswith("redis"):
+        if os.environ.get("SINGSCOPE_REQUIRE_SERVICES") == "1":
+            pytest.fail("SINGSCOPE_REQUIRE_SERVICES=1 but the broker is not Redis")
         pytest.skip(f"the broker is {settings.CELERY_BROKER_URL.split(':')[0]}, not Redis")
     from singscope.celery import app
 
