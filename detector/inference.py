@@ -18,7 +18,7 @@ import math
 import os
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -34,7 +34,7 @@ from .postprocess import PostprocessConfig, segments_from_probabilities
 
 CHUNK_S = 30.0
 CONTEXT_S = 2.0
-MAX_BATCH_FRAMES = 12_000
+MAX_BATCH_FRAMES = 4000
 
 
 class Backend(Protocol):
@@ -93,9 +93,7 @@ def predict_features_batch(
 
     Returns one float32 array ``(n_frames,)`` per input, each frame in ``[0, 1]``.
     """
-    from scipy.special import expit
-
-    chunk, context = max(1, int(round(chunk_s * FRAME_RATE))), max(0, int(round(context_s * FRAME_RATE)))
+    chunk, context = _frames(chunk_s, context_s)
     groups: dict[int, list[_Window]] = defaultdict(list)
     for k, f in enumerate(features):
         for w in windows(len(f), chunk=chunk, context=context):
@@ -109,7 +107,7 @@ def predict_features_batch(
             x = np.empty((len(batch), length, norm.mean.size), dtype=np.float32)
             for row, w in zip(x, batch, strict=True):
                 norm.apply(features[w.song][w.start : w.start + length], out=row)
-            p = expit(backend.logits(x)).astype(np.float32, copy=False)
+            p = _sigmoid(backend.logits(x))
             for row, w in zip(p, batch, strict=True):
                 outs[w.song][w.own_lo : w.own_hi] = row[w.own_lo - w.start : w.own_hi - w.start]
     return outs
@@ -129,6 +127,77 @@ def predict_batch(backend: Backend, ys: Sequence[np.ndarray], **kwargs: Any) -> 
     """:func:`predict` for several songs, their windows batched together through the model."""
     feats = [logmel(y, config=backend.feature_config) for y in ys]
     return predict_features_batch(backend, feats, **kwargs)
+
+
+def predict_stream(
+    backend: Backend,
+    feature_blocks: Iterable[np.ndarray],
+    *,
+    chunk_s: float = CHUNK_S,
+    context_s: float = CONTEXT_S,
+    max_batch_frames: int = MAX_BATCH_FRAMES,
+) -> np.ndarray:
+    """:func:`predict_features` for log-mel frames arriving in blocks ``(k, n_mels)``.
+
+    Same windows, same numbers, but only the last window's worth of frames is ever held, so a song
+    of any length costs a few megabytes. Returns ``(n_frames,)`` float32.
+    """
+    chunk, context = _frames(chunk_s, context_s)
+    length = chunk + 2 * context
+    per_batch = max(1, max_batch_frames // length)
+    norm = backend.normalization
+    buffer = np.zeros((0, norm.mean.size), np.float32)
+    offset = 0  # absolute index of buffer[0]
+    n = 0  # frames seen
+    next_start = 0  # next regular window
+    queue: list[tuple[int, np.ndarray]] = []  # (start, normalised window) waiting for a batch
+    pieces: list[np.ndarray] = []  # finished probabilities, in order
+    prev: tuple[int, np.ndarray] | None = None  # the latest window's (start, probabilities)
+    owned_from = 0  # first frame the latest window owns
+
+    def emit(start: int, row: np.ndarray) -> None:
+        nonlocal prev, owned_from
+        if prev is not None:  # the previous window owns up to the middle of the overlap
+            boundary = (prev[0] + len(prev[1]) + start) // 2
+            pieces.append(prev[1][owned_from - prev[0] : boundary - prev[0]])
+            owned_from = boundary
+        prev = (start, row)
+
+    def run(force: bool = False) -> None:
+        while queue and (force or len(queue) >= per_batch):
+            batch, queue[:] = queue[:per_batch], queue[per_batch:]
+            logits = backend.logits(np.stack([x for _, x in batch]))
+            for (start, _), row in zip(batch, _sigmoid(logits), strict=True):
+                emit(start, row)
+
+    for block in feature_blocks:
+        buffer = np.concatenate([buffer, np.asarray(block, np.float32)]) if len(buffer) else np.asarray(block, np.float32)
+        n += len(block)
+        while n > next_start + length:  # a regular window that is not the song's last
+            lo = next_start - offset
+            queue.append((next_start, norm.apply(buffer[lo : lo + length])))
+            next_start += chunk
+            run()
+        keep = max(0, min(next_start, n - length)) - offset  # frames a future window may need
+        if keep > 0:
+            buffer, offset = buffer[keep:].copy(), offset + keep
+    if n == 0:
+        return np.zeros(0, np.float32)
+    start = max(0, n - length)
+    queue.append((start, norm.apply(buffer[start - offset :])))
+    run(force=True)
+    pieces.append(prev[1][owned_from - prev[0] :])
+    return np.concatenate(pieces)
+
+
+def _frames(chunk_s: float, context_s: float) -> tuple[int, int]:
+    return max(1, int(round(chunk_s * FRAME_RATE))), max(0, int(round(context_s * FRAME_RATE)))
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+
+    return expit(logits).astype(np.float32, copy=False)
 
 
 def file_features(
@@ -174,14 +243,24 @@ def detect_file(
 ) -> Detection:
     """Decode ``path``, run the model, post-process: probabilities and a full segment partition.
 
-    ``progress(fraction)`` is called with 0..1 (decoding takes the first 80 %).
+    Decoding, log-mel and the model run as one stream (:func:`predict_stream`), so memory does not
+    grow with the song's length. ``progress(fraction)`` is called with 0..1 as decoding advances.
     ``postprocess`` overrides the bundle's own post-processing parameters.
     """
-    report = (lambda f: progress(0.8 * f)) if progress is not None else None
-    feats, duration, info = file_features(path, config=bundle.feature_config, max_duration=max_duration,
-                                          progress=report)
-    p = predict_features(bundle, feats)
-    del feats
+    config = bundle.feature_config
+    info = probe(path)
+    n_samples = 0
+
+    def counted():
+        nonlocal n_samples
+        for block in stream(path, sr=config.sample_rate, max_duration=max_duration, info=info):
+            n_samples += len(block)
+            if progress is not None:
+                progress(min(0.99, n_samples / config.sample_rate / info.duration))
+            yield block
+
+    p = predict_stream(bundle, logmel_blocks(counted(), config=config))
+    duration = n_samples / config.sample_rate
     segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)
     if progress is not None:
         progress(1.0)
@@ -271,6 +350,7 @@ def _onnx_bundle(model: str | bytes, *, threads: int | None, name: str) -> OnnxB
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 1  # one thread: the GRU's tiny steps do not parallelise
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # activations are freed after each batch: memory stays flat
     try:
         session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
         props = session.get_modelmeta().custom_metadata_map

@@ -24,6 +24,7 @@ from detector.inference import (
     predict,
     predict_batch,
     predict_features,
+    predict_stream,
     to_onnx,
     windows,
 )
@@ -75,6 +76,17 @@ def test_predict_batch_equals_predicting_each_song(tiny_bundle):
     batched = predict_batch(tiny_bundle, ys, chunk_s=10.0, context_s=1.0)
     for y, p in zip(ys, batched):
         np.testing.assert_allclose(p, predict(tiny_bundle, y, chunk_s=10.0, context_s=1.0), atol=1e-5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 2500), cuts=st.lists(st.integers(0, 2500), max_size=8), chunk_s=st.sampled_from([3.0, 5.0]))
+def test_streamed_prediction_equals_whole_song_prediction(tiny_bundle, n, cuts, chunk_s):
+    feats = np.random.default_rng(n).standard_normal((n, 80)).astype(np.float32)
+    bounds = sorted({0, n, *(c for c in cuts if c < n)})
+    blocks = [feats[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    kwargs = {"chunk_s": chunk_s, "context_s": 1.0, "max_batch_frames": 1200}
+    np.testing.assert_allclose(predict_stream(tiny_bundle, blocks, **kwargs),
+                               predict_features(tiny_bundle, feats, **kwargs), atol=1e-6)
 
 
 def test_file_features_stream_the_file_into_the_same_log_mel(audio_files):
