@@ -8,7 +8,7 @@
 
 The model is the shipped default when installed, else a randomly initialised CRNN of the default
 shape (speed does not depend on the weights). Targets (issue 3): <= 0.25 s/min, <= 2x decode +
-log-mel, < 500 MB. Options: --songs GLOB, --repeat N, --skip-memory, --minutes M.
+log-mel, < 500 MB. Options: --songs GLOB, --repeat N, --skip-memory, --torch-memory, --minutes M.
 """
 
 from __future__ import annotations
@@ -126,13 +126,13 @@ print(json.dumps({{"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF)
 """
 
 
-def memory(model: Path, tmp: Path, minutes: float, song: str) -> dict:
+def memory(model: Path, tmp: Path, minutes: float, song: str, runtimes: tuple[str, ...]) -> dict:
     audio = tmp / "long.mp3"
     log(f"making a {minutes:.0f}-minute mp3 ...")
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-stream_loop", "-1", "-i", song,
                     "-t", str(minutes * 60), "-c", "copy", str(audio)], check=True)
     out = {}
-    for runtime in ("onnx", "torch"):  # onnx: the CLI's default; torch: eager PyTorch
+    for runtime in runtimes:
         code = MEMORY_CHILD.format(root=str(ROOT), model=str(model), runtime=runtime, audio=str(audio))
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         out[runtime] = json.loads(res.stdout)
@@ -146,6 +146,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the memory test file")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--torch-memory", action="store_true", help="also measure eager PyTorch's peak (slow)")
     args = parser.parse_args()
     paths = sorted(glob.glob(args.songs))
     if not paths:
@@ -156,7 +157,8 @@ def main() -> int:
         model, model_kind = model_path(tmp)
         result = {"model": model_kind, "cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2)}
         if not args.skip_memory:  # first, while this process is still small (children inherit ru_maxrss)
-            mem = memory(model, tmp, args.minutes, paths[0])
+            runtimes = ("onnx", "torch") if args.torch_memory else ("onnx",)
+            mem = memory(model, tmp, args.minutes, paths[0], runtimes)
             result["memory_60min"] = mem
             result["peak_rss_mb_60min"] = mem["onnx"]["peak_rss_mb"]
         result.update(speed(paths, model, args.repeat))

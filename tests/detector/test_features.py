@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.config import FeatureConfig
-from detector.features import LogMelStream, Normalization, fit_normalization, logmel, logmel_blocks
+from detector.features import (
+    LogMelStream,
+    Normalization,
+    fit_normalization,
+    logmel,
+    logmel_blocks,
+    mel_filterbank,
+)
 from detector.labels import intervals_to_frames
 
 
@@ -33,6 +40,26 @@ def test_a_tone_burst_lands_on_the_frames_whose_centres_it_covers(start, end):
     loud = power > 0.5 * power.max()
     expected = intervals_to_frames([(start, end)], n_frames=300)
     np.testing.assert_array_equal(loud, expected)
+
+
+@pytest.mark.parametrize("config", [FeatureConfig(), FeatureConfig(n_mels=64, fmin=0.0),
+                                    FeatureConfig(n_fft=512, win_length=400, fmin=300.0, fmax=5000.0)])
+def test_the_mel_filterbank_equals_librosas(config):
+    import librosa
+
+    expected = librosa.filters.mel(sr=16000, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
+                                   fmax=config.fmax)
+    np.testing.assert_allclose(mel_filterbank(config), expected, atol=1e-7)
+
+
+def test_logmel_agrees_with_librosa_on_the_same_frames():
+    import librosa
+
+    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    padded = np.pad(y, (432, 1024))  # frame i centred on sample 160 i + 80
+    mel = librosa.feature.melspectrogram(y=padded, sr=16000, n_fft=1024, hop_length=160, win_length=800,
+                                         center=False, n_mels=80, fmin=27.5, fmax=8000.0, power=2.0)
+    np.testing.assert_allclose(logmel(y), np.log(mel.T[:100] + 1e-6), rtol=1e-4, atol=1e-4)
 
 
 def test_the_loudest_band_of_a_tone_contains_its_frequency():
