@@ -284,7 +284,8 @@ def main() -> int:
             "DATABASE_URL": db_url, "CELERY_BROKER_URL": args.broker, "SINGSCOPE_VAR_DIR": str(Path(tmp) / "var"),
             "MEDIA_ROOT": str(Path(tmp) / "media"), "DEBUG": "0", "SECRET_KEY": "load-benchmark-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "DJANGO_SETTINGS_MODULE": "singscope.settings",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]), "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
+            "LOG_LEVEL": "ERROR",
         }
         log(f"recreating database {args.db} ...")
         recreate_database(args.pg, args.db)
@@ -296,10 +297,14 @@ def main() -> int:
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        server_log_path = Path(tmp) / "gunicorn.log"
+        server_log = open(server_log_path, "wb")  # noqa: SIM115 - closed below
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "singscope.wsgi:application", "-b", f"127.0.0.1:{port}",
              "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
-             "--timeout", "60", "--log-level", "warning"], cwd=ROOT / "platform", env=env)
+             "--timeout", "60", "--keep-alive", "10",  # longer than any think pause: no stale keep-alive races
+             "--log-level", "warning"], cwd=ROOT / "platform", env=env,
+            stdout=server_log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -334,6 +339,9 @@ def main() -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+            server_log.close()
+        server_text = server_log_path.read_text(errors="replace")
+        tracebacks = server_text.count("Traceback (most recent call last)")
         check = verify(db_url, rec.saved, world["songs"])
         if not args.keep_db:
             drop_database(args.pg, args.db)
@@ -356,12 +364,12 @@ def main() -> int:
         "elapsed_seconds": round(elapsed, 1),
         "loops_per_second": round(kinds.get("page_data", {}).get("count", 0) / elapsed, 1),
         "saves": len(rec.saved), "saves_per_second": round(len(rec.saved) / elapsed, 1), "conflicts": rec.conflicts,
-        "errors": len(rec.errors), "error_samples": rec.errors[:5],
+        "errors": len(rec.errors), "error_samples": rec.errors[:5], "server_tracebacks": tracebacks,
         "lost_revisions": check["lost"], "songs_not_at_newest_revision": check["songs_not_at_newest_revision"],
         "latency": kinds,
         "targets": {**TARGETS, "errors": 0, "lost_revisions": 0},
         "ok": bool(save_p95 is not None and save_p95 <= TARGETS["save_p95_ms"] and page_p95 is not None
-                   and page_p95 <= TARGETS["page_data_p95_ms"] and not rec.errors and check["lost"] == 0
+                   and page_p95 <= TARGETS["page_data_p95_ms"] and not rec.errors and not tracebacks and check["lost"] == 0
                    and check["songs_not_at_newest_revision"] == 0),
     }
     print(json.dumps(result, indent=2))
