@@ -182,6 +182,11 @@ def revision_review(
     verb = {"verify": "verified", "reject": "rejected", "comment": "commented on"}[decision]
     _activity(song=song, actor=reviewer, verb=f"annotation.{decision}",
               summary=f"{verb} revision {current.number} of {song.title}", revision=new)
+    if decision == "verify":
+        from jobs.retrain import retrain_maybe_trigger
+
+        # A newly verified song may complete the project's retraining quota (Project.retrain_after_verified).
+        transaction.on_commit(lambda: retrain_maybe_trigger(project=song.project))
     return new, note
 
 

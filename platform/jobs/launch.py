@@ -6,7 +6,7 @@ sentence) for anything that cannot run, so no half-made job is ever queued.
 Job params (read by the handlers):
   detect   {"song_ids": [..], "model_id": id | None}      -> jobs.detection.detect_handler
   train    see jobs.training.training_params_clean          -> jobs.training.train_handler
-  evaluate {"model": id, "song_ids": [..] (optional)}         -> reports.services.evaluate_handler
+  evaluate {"model": id, "song_ids": [..] (optional), "reference": "verified"|"current" (optional)}         -> reports.services.evaluate_handler
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
     elif kind == JobKind.EVALUATE:
         require_role(user=user, project=project, role=Role.REVIEWER)
         params = {"model": _model_id(project=project, raw=data.get("model_id", data.get("model")), required=True)}
+        reference = data.get("reference") or "verified"
+        if reference not in ("verified", "current"):
+            raise ApiError(f"reference must be 'verified' or 'current', not {reference!r}.", code="invalid")
+        params["reference"] = reference
         raw_songs = data.get("song_ids", data.get("songs"))
         if raw_songs not in (None, "", []):
             params["song_ids"] = _songs(project=project, raw=raw_songs)

@@ -127,6 +127,7 @@ def _finish(job: Job, *, state: str, message: str, error: str = "", result: dict
 def _readable(exc: BaseException) -> str:
     """Errors written for people (detector's, ApiError sentences) verbatim; others with their type."""
     from common.errors import ApiError
+
     from detector.errors import DetectorError
 
     if isinstance(exc, DetectorError | ApiError):

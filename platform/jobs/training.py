@@ -440,20 +440,15 @@ class _NotRegistered(ApiError):
 def model_for_mode(*, bundle, mode: str, seed: int):
     """(fresh CRNN initialised for `mode` from the base `bundle`, normalisation or None, frozen blocks).
 
-    baseline: random init (seeded), normalisation fitted on the training songs (None here).
-    fixed:Li / finetune:Li: block(s) Li copied from the base model; fixed freezes them.
+    The modes are detector.transfer's: baseline starts from a seeded random init (normalisation
+    fitted on the training songs later, None here); fixed:Li / finetune:Li copy block(s) Li from
+    the base model and keep its normalisation; fixed also freezes them.
     """
-    from detector.model import BLOCKS, build_model
+    from detector.transfer import TransferMode, prepare_model
 
-    model = build_model(bundle.model_config, seed=seed)
-    if mode == "baseline":
-        return model, None, ()
-    how, block = mode.split(":")
-    blocks = list(BLOCKS) if block == "all" else [block]
-    source = bundle.model.state_dict()
-    for b in blocks:
-        getattr(model, b).load_state_dict({k[len(b) + 1:]: v for k, v in source.items() if k.startswith(f"{b}.")})
-    return model, bundle.normalization, tuple(blocks) if how == "fixed" else ()
+    parsed = TransferMode.parse(mode)
+    model = prepare_model(parsed, source=bundle, seed=seed)
+    return model, (None if parsed.kind == "baseline" else bundle.normalization), parsed.frozen
 
 
 def auto_activation_decision(*, project, test_new: dict | None, test_active: dict | None) -> dict:

@@ -183,6 +183,9 @@ CELERY_TASK_DEFAULT_QUEUE = "detect"
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "3300"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "3600"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A child's init warms librosa/torch; on a loaded host that exceeds Celery's 4 s default and the
+# pool would kill and respawn children in a loop.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = int(os.environ.get("CELERY_WORKER_PROC_ALIVE_TIMEOUT", "60"))
 WORKER_HEARTBEAT_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 # A running job whose worker has not touched it for this long is declared dead (worker killed).
 JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "60"))

@@ -1,9 +1,8 @@
+from accounts import views as accounts_views
+from common import views as common_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-
-from accounts import views as accounts_views
-from common import views as common_views
 
 handler404 = "common.errors.handler404"
 handler500 = "common.errors.handler500"

@@ -108,9 +108,8 @@ def test_healthz_is_unhealthy_without_a_worker_and_says_why(client):
 def test_healthz_is_healthy_with_a_fresh_heartbeat_and_stale_one_is_reported(client):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from common.models import WorkerHeartbeat
+    from django.utils import timezone
 
     beat = WorkerHeartbeat.objects.create(hostname="w1", seen_at=timezone.now())
     response = client.get("/healthz")
@@ -141,8 +140,9 @@ def test_ci_runs_against_real_postgresql_and_redis_when_required(settings):
 
 def test_a_failed_job_keeps_sentences_written_for_people_verbatim():
     from common.errors import ApiError
-    from detector.errors import AudioError
     from jobs.services import _readable
+
+    from detector.errors import AudioError
 
     assert _readable(ApiError("No song in the test split has a verified revision.", code="no_songs")) == \
         "No song in the test split has a verified revision."

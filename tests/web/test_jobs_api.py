@@ -94,7 +94,13 @@ def test_detect_rejects_songs_of_other_projects_and_unknown_kinds(logged_in_clie
 
 def test_evaluate_job_records_the_model(logged_in_client, project, songs, base):
     r = post(logged_in_client, "/api/jobs/", {"kind": "evaluate", "project": project.pk, "model": base.pk})
-    assert r.status_code == 202 and r.json()["params"] == {"model": base.pk}
+    assert r.status_code == 202 and r.json()["params"] == {"model": base.pk, "reference": "verified"}
+    r = post(logged_in_client, "/api/jobs/", {"kind": "evaluate", "project": project.pk, "model": base.pk,
+                                              "reference": "current"})
+    assert r.json()["params"]["reference"] == "current"
+    r = post(logged_in_client, "/api/jobs/", {"kind": "evaluate", "project": project.pk, "model": base.pk,
+                                              "reference": "latest"})
+    assert r.status_code == 400 and "reference must be 'verified' or 'current'" in r.json()["error"]
 
 
 def test_roles_annotators_detect_but_cannot_train_outsiders_see_nothing(client, project, songs, base, make_user, user):
@@ -311,3 +317,22 @@ def test_model_for_mode_copies_and_freezes_the_right_blocks(mode, frozen, copied
                                                       getattr(bundle.model, block).state_dict().values(), strict=True))
         assert same == (block in copied), block
     assert not torch.equal(model.head.weight, bundle.model.head.weight)
+
+
+def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
+        logged_in_client, project, user, songs, base, django_capture_on_commit_callbacks):
+    from jobs.models import Job
+
+    project.retrain_after_verified = 3
+    project.save()
+    third = make_song(project, title="third", split="train", user=user, seed=9, verified=False)
+    from annotations.services import revision_create
+    from jobs_support import segments_for
+
+    revision_create(song=third, segments=segments_for(), author=user, origin="human", state="submitted")
+    assert not Job.objects.filter(kind="train").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = post(logged_in_client, f"/api/songs/{third.pk}/annotation/review", {"decision": "verify"})
+    assert r.status_code == 201, r.content
+    job = Job.objects.get(project=project, kind="train")
+    assert job.params["trigger"] == "retrain"
