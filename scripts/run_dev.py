@@ -20,11 +20,10 @@ def ensure_first_admin() -> str:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
     from accounts.models import Project
     from accounts.services import project_create
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
     User = get_user_model()
