@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise DetectorError(f"--jobs must be at least 1, got {args.jobs}")
     out_dir = None
+    if len(inputs) == 1 and args.output and Path(args.output).is_dir():
+        args.output = str(Path(args.output) / output_names(inputs, EXTENSIONS[args.format])[0])
     if len(inputs) > 1:
         if not args.output:
             raise DetectorError(f"{len(inputs)} inputs need -o FOLDER to receive one file each")
@@ -115,7 +117,8 @@ def _results(inputs: list[str], args, jobs: int):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=_init_worker,
+    # spawn, not fork: this process already runs PyTorch / ONNX Runtime thread pools
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                              initargs=(args.model, args.runtime, 1)) as pool:
         futures = [pool.submit(_detect_one, p, args.format, args.max_duration) for p in inputs]
         for future in futures:

@@ -60,3 +60,6 @@ class FeatureConfig:
         if unknown:
             raise ValueError(f"unknown feature config field(s): {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+DEFAULT_FEATURES = FeatureConfig()

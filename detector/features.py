@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import FeatureConfig, n_frames
+from .config import DEFAULT_FEATURES, FeatureConfig, n_frames
 
 _FRAMES_PER_BLOCK = 2048
 
@@ -33,7 +33,7 @@ def mel_to_hz(m: np.ndarray | float) -> np.ndarray:
     return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), (200.0 / 3) * m)
 
 
-def mel_filterbank(config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+def mel_filterbank(config: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
     """Triangular, area-normalised (Slaney) mel filters ``(n_mels, n_fft // 2 + 1)`` float32; equal
     to ``librosa.filters.mel`` (computed here to avoid librosa's ~110 MB of lazy imports)."""
     fft_freqs = np.linspace(0.0, config.sample_rate / 2, 1 + config.n_fft // 2)
@@ -88,7 +88,7 @@ class LogMelStream:
     >>> feats = [s.push(block) for block in blocks] + [s.finish()]
     """
 
-    def __init__(self, *, config: FeatureConfig = FeatureConfig()) -> None:
+    def __init__(self, *, config: FeatureConfig = DEFAULT_FEATURES) -> None:
         self.config = config
         self._buffer = np.zeros(_left_pad(config), dtype=np.float32)
         self.n_samples = 0
@@ -125,7 +125,7 @@ class LogMelStream:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def logmel(y: np.ndarray, *, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+def logmel(y: np.ndarray, *, config: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
     """Log-mel spectrogram of mono ``y`` (``(n_samples,)`` at ``config.sample_rate``).
 
     Returns ``(ceil(n_samples / hop), n_mels)`` float32, natural log of mel power + ``log_offset``.
@@ -137,7 +137,7 @@ def logmel(y: np.ndarray, *, config: FeatureConfig = FeatureConfig()) -> np.ndar
                           [np.zeros((0, config.n_mels), np.float32)])
 
 
-def logmel_blocks(blocks: Iterable[np.ndarray], *, config: FeatureConfig = FeatureConfig()):
+def logmel_blocks(blocks: Iterable[np.ndarray], *, config: FeatureConfig = DEFAULT_FEATURES):
     """Yield log-mel frames ``(k, n_mels)`` for a stream of sample blocks (see :class:`LogMelStream`).
 
     Long blocks are cut so that no more than a few thousand frames are computed at once.

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from .audio import AudioInfo, probe, stream
-from .config import FRAME_RATE, FeatureConfig
+from .config import DEFAULT_FEATURES, FRAME_RATE, FeatureConfig
 from .errors import CheckpointError
 from .features import Normalization, logmel, logmel_blocks
 from .labels import Segment
@@ -203,7 +203,7 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
 def file_features(
     path: str | os.PathLike,
     *,
-    config: FeatureConfig = FeatureConfig(),
+    config: FeatureConfig = DEFAULT_FEATURES,
     max_duration: float | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[np.ndarray, float, AudioInfo]:

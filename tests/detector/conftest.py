@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from detector.config import FeatureConfig
+from detector.config import DEFAULT_FEATURES, FeatureConfig
 from detector.features import Normalization
 from detector.model import CRNN, CRNNConfig
 
@@ -80,7 +80,7 @@ def audio_files(tmp_path_factory) -> dict[str, Path]:
 
 
 def save_tiny_checkpoint(path: Path, *, seed: int = 0, always_vocal: bool = False,
-                         feature_config: FeatureConfig = FeatureConfig(), config: CRNNConfig = TINY) -> Path:
+                         feature_config: FeatureConfig = DEFAULT_FEATURES, config: CRNNConfig = TINY) -> Path:
     """A randomly initialised CRNN (tiny unless ``config`` says otherwise) saved as a checkpoint."""
     from detector.checkpoint import save_checkpoint
 

@@ -77,7 +77,7 @@ def test_streaming_blocks_give_the_same_frames_as_one_call(n, cuts):
     y = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 0.1
     bounds = sorted({0, n, *(c for c in cuts if c < n)})
     stream = LogMelStream()
-    parts = [stream.push(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:])] + [stream.finish()]
+    parts = [stream.push(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)] + [stream.finish()]
     np.testing.assert_allclose(np.concatenate(parts), logmel(y), rtol=1e-5, atol=1e-5)
 
 

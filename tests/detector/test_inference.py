@@ -74,7 +74,7 @@ def test_predict_batch_equals_predicting_each_song(tiny_bundle):
     rng = np.random.default_rng(1)
     ys = [rng.standard_normal(int(16000 * s)).astype(np.float32) * 0.1 for s in (0.0, 0.5, 12.0, 31.0, 45.0)]
     batched = predict_batch(tiny_bundle, ys, chunk_s=10.0, context_s=1.0)
-    for y, p in zip(ys, batched):
+    for y, p in zip(ys, batched, strict=True):
         np.testing.assert_allclose(p, predict(tiny_bundle, y, chunk_s=10.0, context_s=1.0), atol=1e-5)
 
 
@@ -83,7 +83,7 @@ def test_predict_batch_equals_predicting_each_song(tiny_bundle):
 def test_streamed_prediction_equals_whole_song_prediction(tiny_bundle, n, cuts, chunk_s):
     feats = np.random.default_rng(n).standard_normal((n, 80)).astype(np.float32)
     bounds = sorted({0, n, *(c for c in cuts if c < n)})
-    blocks = [feats[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    blocks = [feats[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     kwargs = {"chunk_s": chunk_s, "context_s": 1.0, "max_batch_frames": 1200}
     np.testing.assert_allclose(predict_stream(tiny_bundle, blocks, **kwargs),
                                predict_features(tiny_bundle, feats, **kwargs), atol=1e-6)

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sklearn import metrics as sk
 
 from detector.metrics import (
-    boundary_metrics,
     boundaries,
+    boundary_metrics,
     evaluate,
     frame_metrics,
     match_events,

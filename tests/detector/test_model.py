@@ -50,7 +50,7 @@ def test_config_round_trips_through_a_dict():
 
 def test_build_model_with_a_seed_is_deterministic():
     a, b = build_model(seed=3), build_model(seed=3)
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
 
 def test_freezing_a_block_removes_its_parameters_from_training():

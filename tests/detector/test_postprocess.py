@@ -26,7 +26,7 @@ def test_post_processing_always_returns_a_full_partition(p, config, extra):
     segments = segments_from_probabilities(p, config=config, duration=duration)
     validate_partition(segments, duration=duration, tolerance=1e-9)
     assert segments[-1].end == duration
-    assert all(a.end == b.start and a.label != b.label for a, b in zip(segments, segments[1:]))
+    assert all(a.end == b.start and a.label != b.label for a, b in zip(segments, segments[1:], strict=False))
 
 
 def test_median_filter_removes_blips_shorter_than_half_its_length():
