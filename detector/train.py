@@ -212,11 +212,12 @@ def predict_probabilities(
 
 
 def _median(p: np.ndarray, frames: int) -> np.ndarray:
+    """The inference median filter (:func:`detector.postprocess.smooth`) of ``frames`` (odd) frames."""
+    from detector.postprocess import PostprocessConfig, smooth
+
     if frames <= 1 or len(p) == 0:
         return p
-    from scipy.ndimage import median_filter
-
-    return median_filter(p, size=frames, mode="nearest")
+    return smooth(p, config=PostprocessConfig(median_s=frames / FRAME_RATE))
 
 
 def tune_threshold(

@@ -13,7 +13,7 @@ from detector.train import TrainConfig, TrainingCancelled, predict_probabilities
 CFG = CRNNConfig()
 
 
-def toy_dataset(seed, n_items=12, frames=300):
+def toy_dataset(seed, n_items=8, frames=240):
     """'Vocal' frames have extra energy in mel bands 20-40 (a learnable cue), labels in runs."""
     rng = np.random.default_rng(seed)
     feats, labels = [], []
@@ -31,7 +31,7 @@ def toy_dataset(seed, n_items=12, frames=300):
     return FrameDataset([f"item{i}" for i in range(n_items)], feats, labels, FeatureConfig())
 
 
-SMALL = dict(epochs=3, steps_per_epoch=12, batch_size=8, crop_seconds=1.5, lr=1e-2, num_threads=1,
+SMALL = dict(epochs=3, steps_per_epoch=8, batch_size=8, crop_seconds=1.0, lr=1e-2, num_threads=1,
              augment=AugmentConfig(pitch_prob=0, tempo_prob=0.2, noise_prob=0, eq_prob=0.2))
 
 
