@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import requests
-from conftest import token_for
+from faults_support import token_for
 from jobs_support import make_song
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -17,7 +17,7 @@ import time
 
 import pytest
 import requests
-from conftest import Gunicorn, token_for
+from faults_support import Gunicorn, token_for
 from jobs_support import make_song
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

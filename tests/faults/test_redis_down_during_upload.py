@@ -18,7 +18,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import multipart, token_for, wait_for, wav
+from faults_support import multipart, token_for, wait_for, wav
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

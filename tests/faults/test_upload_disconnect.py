@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import token_for, wait_for, wav
+from faults_support import token_for, wait_for, wav
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ import signal
 import time
 
 import pytest
-from conftest import long_song, snapshot, wait_for
+from faults_support import long_song, snapshot, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

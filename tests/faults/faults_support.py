@@ -1,0 +1,182 @@
+"""Helpers for the fault tests (a module of its own: `from conftest import` is ambiguous when several
+test folders are collected together): long synthetic songs with a verified human revision, polling, a
+throwaway redis-server the test owns, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+
+SR = 16000
+
+
+def wav(seconds: float, *, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.05 * rng.standard_normal(t.size) + 0.1 * np.sin(2 * np.pi * 110 * t)
+    voiced = (t % 6) < 3
+    y[voiced] += 0.3 * np.sin(2 * np.pi * (220 + 20 * seed) * t[voiced])
+    buf = io.BytesIO()
+    sf.write(buf, (y / np.abs(y).max() * 0.8).astype(np.float32), SR, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def long_song(project, *, title: str, seconds: float, seed: int = 0, user=None):
+    """A ready song of `seconds` with its WAV in storage and a verified human revision."""
+    from annotations.services import revision_create
+    from django.core.files.base import ContentFile
+    from songs.models import Song, SongStatus
+
+    from detector.labels import intervals_to_segments
+
+    data = wav(seconds, seed=seed)
+    song = Song(project=project, title=title, original_name=f"{title}.wav", extension=".wav", size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), duration=seconds, sample_rate=SR, channels=1,
+                codec="pcm_s16le", status=SongStatus.READY, created_by=user)
+    song.original.save(f"{title}.wav", ContentFile(data), save=False)
+    song.save()
+    spans = [(a, min(a + 3, seconds)) for a in np.arange(0, seconds, 6.0)]
+    revision_create(song=song, segments=intervals_to_segments(spans, duration=seconds), author=user, origin="human",
+                    state="verified")
+    return song
+
+
+def snapshot(project) -> dict:
+    """What must survive a fault: every song's file digest and its current revision's content."""
+    from django.core.files.storage import default_storage
+    from songs.models import Song
+
+    out = {}
+    for s in Song.objects.filter(project=project).select_related("current_revision"):
+        with default_storage.open(s.original.name, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        rev = s.current_revision
+        out[s.pk] = (s.title, s.status, digest, rev.pk if rev else None, rev.state if rev else None,
+                     rev.segments if rev else None)
+    return out
+
+
+def wait_for(predicate, *, timeout: float, what: str, log=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"\n{log()}" if log else ""))
+
+
+def token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThrowawayRedis:
+    """A redis-server on its own loopback port, owned by the test (never the shared one on 6379)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--daemonize", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.ping, timeout=10, what=f"redis-server on port {self.port}")
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+BOUNDARY = "----singscopefaultboundary"
+
+
+def multipart(fields: dict, *, filename: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body with `fields` and one `file` part; returns (body, content type)."""
+    parts = [f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
+             for k, v in fields.items()]
+    parts.append(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+                 f"Content-Type: audio/wav\r\n\r\n".encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={BOUNDARY}"
+
+
+class Gunicorn:
+    """gunicorn (gthread) on a free loopback port, on the database the tests use right now."""
+
+    def __init__(self, *, workers: int = 2, threads: int = 4, extra_env: dict | None = None):
+        from django.db import connection
+
+        st = connection.settings_dict
+        if connection.vendor == "sqlite":
+            db_url = f"sqlite:///{st['NAME']}"
+        else:
+            auth = st["USER"] + (f":{st['PASSWORD']}" if st.get("PASSWORD") else "")
+            db_url = f"postgres://{auth}@{st['HOST'] or '127.0.0.1'}:{st['PORT'] or 5432}/{st['NAME']}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"
+        env = os.environ | {"DATABASE_URL": db_url, "DEBUG": "0", "SECRET_KEY": "fault-tests", "SECURE_SSL_REDIRECT": "0",
+                            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])} | (extra_env or {})
+        self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "singscope.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread", "--timeout", "60"],
+            cwd=ROOT / "platform", env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._up, timeout=60, what="gunicorn to answer", log=self.log)
+
+    def _up(self) -> bool:
+        import requests
+
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{self.log()}")
+        try:
+            return requests.get(f"{self.url}/login/", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        self.log_file.close()
