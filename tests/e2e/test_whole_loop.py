@@ -157,7 +157,22 @@ def test_the_whole_loop(browser, live_server, celery_worker_process, user, make_
         assert submitted.segments[0]["label"] == after and submitted.segments[0]["end"] == pytest.approx(0.5)
         assert submitted.segments != model_rev.segments
 
-        # 6. rita verifies alpha (and the other two, as they come from the model) in her own browser
+        # 5b. the other two get their true labels from .lab files imported in the editor, then submitted
+        for title in ("bravo", "charlie"):
+            lab = audio_files[0].parent / f"{title}.lab"
+            lab.write_text("".join(f"{a:.3f}\t{b:.3f}\tsing\n" for a, b in SONGS[title][1]))
+            open_editor(page, f"{live_server.url}/projects/{project.pk}/songs/{songs[title].pk}/")
+            page.set_input_files("#import-file", str(lab))
+            page.wait_for_function("() => document.querySelector('#rev-badge').textContent.includes('import')")
+            page.click("#btn-submit")
+            page.wait_for_function("() => document.querySelector('#rev-badge').textContent.includes('submitted')")
+            if title == "charlie":
+                shots(page, "labels-imported-and-submitted")
+            song = Song.objects.get(pk=songs[title].pk)
+            vocal = [(s["start"], s["end"]) for s in song.current_revision.segments if s["label"] == "vocal"]
+            assert vocal == SONGS[title][1] and song.current_revision.origin.startswith("import:")
+
+        # 6. rita verifies the three songs in her own browser
         rp = rita_ctx.new_page()
         login(rp, "rita")
         for title in SONGS:
@@ -201,6 +216,8 @@ def test_the_whole_loop(browser, live_server, celery_worker_process, user, make_
         page.click(".job-links a:has-text('Evaluation report')")
         page.wait_for_url("**/reports/*/")
         assert "loop-trained" in page.inner_text("body") and "charlie" in page.inner_text("body")
+        page.wait_for_function("() => [...document.querySelectorAll('img[data-plot]')]"
+                               ".every((i) => i.complete && i.naturalWidth > 0)", timeout=60_000)
         shots(page, "evaluation-report")
 
         # 9. the registry, make it active
