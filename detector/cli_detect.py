@@ -24,8 +24,8 @@ def add_parser(subparsers) -> None:
                    help="output format (default: lab = start<TAB>end<TAB>sing, vocal segments only)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder (several)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
-    p.add_argument("--runtime", choices=("onnx", "torch"), default="onnx",
-                   help="inference engine (default onnx: ONNX Runtime, faster on CPU)")
+    p.add_argument("--runtime", choices=("auto", "onnx", "torch"), default="auto",
+                   help="inference engine (default auto: ONNX Runtime, faster on CPU, else PyTorch)")
     p.add_argument("--max-duration", type=float, metavar="SECONDS", help="refuse longer files")
 
 

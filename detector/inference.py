@@ -369,22 +369,38 @@ def _onnx_bundle(model: str | bytes, *, threads: int | None, name: str) -> OnnxB
 def load_model(
     path: str | os.PathLike | None = None,
     *,
-    runtime: str = "torch",
+    runtime: str = "auto",
     threads: int | None = None,
     expect_feature_config: FeatureConfig | None = None,
 ):
     """A backend for :func:`predict` / :func:`detect_file` from a checkpoint or ``.onnx`` file.
 
-    ``path=None`` loads the shipped default model (:func:`~detector.checkpoint.default_model_path`).
-    ``runtime="onnx"`` runs a ``.pt`` checkpoint through ONNX Runtime (converted in memory);
+    ``path=None`` loads the shipped default model (:func:`default_model_path`). ``runtime``:
+    ``"onnx"`` runs a ``.pt`` checkpoint through ONNX Runtime (converted in memory, ~0.5 s; inference
+    is 3-4x cheaper than eager PyTorch on CPU), ``"torch"`` keeps the PyTorch
+    :class:`~detector.checkpoint.Bundle`, ``"auto"`` (default) tries ONNX and falls back to PyTorch.
     ``.onnx`` files always use ONNX Runtime.
     """
-    from .checkpoint import default_model_path, load_checkpoint
+    from .checkpoint import load_checkpoint
 
-    if runtime not in ("torch", "onnx"):
-        raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
+    if runtime not in ("auto", "torch", "onnx"):
+        raise ValueError(f"runtime must be 'auto', 'torch' or 'onnx', got {runtime!r}")
     path = Path(path) if path is not None else default_model_path()
     if path.suffix.lower() == ".onnx":
         return load_onnx(path, expect_feature_config=expect_feature_config, threads=threads)
     bundle = load_checkpoint(path, expect_feature_config=expect_feature_config)
-    return to_onnx(bundle, threads=threads) if runtime == "onnx" else bundle
+    if runtime == "torch":
+        return bundle
+    try:
+        return to_onnx(bundle, threads=threads)
+    except Exception:
+        if runtime == "onnx":
+            raise
+        return bundle
+
+
+def default_model_path() -> Path:
+    """The shipped model file (see :func:`detector.checkpoint.default_model_path`)."""
+    from .checkpoint import default_model_path as find
+
+    return find()

@@ -148,9 +148,31 @@ def test_an_onnx_file_carries_its_feature_config_normalisation_and_postprocessin
 def test_load_model_picks_the_runtime(tiny_checkpoint, onnx_file):
     assert isinstance(load_model(onnx_file), OnnxBundle)
     assert isinstance(load_model(tiny_checkpoint, runtime="onnx"), OnnxBundle)
-    assert not isinstance(load_model(tiny_checkpoint), OnnxBundle)
+    assert isinstance(load_model(tiny_checkpoint), OnnxBundle)  # auto: ONNX when it exports
+    assert not isinstance(load_model(tiny_checkpoint, runtime="torch"), OnnxBundle)
     with pytest.raises(ValueError):
         load_model(tiny_checkpoint, runtime="tensorflow")
+
+
+def test_load_model_falls_back_to_pytorch_when_export_fails(tiny_checkpoint, monkeypatch):
+    import detector.inference as inference
+
+    def broken(bundle, **kwargs):
+        raise RuntimeError("no exporter")
+
+    monkeypatch.setattr(inference, "to_onnx", broken)
+    assert not isinstance(load_model(tiny_checkpoint), OnnxBundle)
+    with pytest.raises(RuntimeError):
+        load_model(tiny_checkpoint, runtime="onnx")
+
+
+def test_default_model_path_is_also_reachable_from_inference(tmp_path, monkeypatch):
+    from detector import checkpoint, inference
+    from detector.errors import NoDefaultModelError
+
+    monkeypatch.setattr(checkpoint, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(NoDefaultModelError):
+        inference.default_model_path()
 
 
 def test_a_broken_onnx_file_is_refused(tmp_path):
