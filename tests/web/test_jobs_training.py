@@ -28,6 +28,13 @@ def data(project, user):
     return {"songs": songs, "base": base}
 
 
+@pytest.fixture(autouse=True)
+def _jobs_stay_off_the_broker(monkeypatch):
+    """These tests run jobs in this process (job_run); a worker left running by another test on the
+    same broker must not claim them first."""
+    monkeypatch.setattr("jobs.services.job_enqueue", lambda **_: None)
+
+
 def start(project, user, **params):
     from jobs.launch import job_start
 
