@@ -35,10 +35,10 @@ def redis_broker(settings, throwaway_redis):
     saved = app.conf.broker_url, app.conf.result_backend, os.environ.get("CELERY_BROKER_URL")
 
     def repoint(url: str | None) -> None:
+        from kombu import pools
+
         os.environ["CELERY_BROKER_URL"] = url  # Celery reads this variable before its own setting
-        for pool in (app._pool, getattr(app.amqp, "_producer_pool", None)):
-            if pool is not None:
-                pool.force_close_all()
+        pools.reset()  # kombu's process-wide pools are keyed by connection: start them afresh
         app._pool = None
         app.amqp._producer_pool = None
         app.conf.broker_url = url
