@@ -351,6 +351,7 @@ def _onnx_bundle(model: str | bytes, *, threads: int | None, name: str) -> OnnxB
     options.intra_op_num_threads = threads or 1  # one thread: the GRU's tiny steps do not parallelise
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = False  # activations are freed after each batch: memory stays flat
+    options.enable_mem_pattern = False
     try:
         session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
         props = session.get_modelmeta().custom_metadata_map
