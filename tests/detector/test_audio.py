@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import BURST, FIXTURE_SECONDS, FORMATS, burst, ffmpeg, tone
+from detector_support import BURST, FIXTURE_SECONDS, FORMATS, burst, ffmpeg, tone
 
 from detector import audio
 from detector.audio import AudioInfo, load, probe, stream

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, save_tiny_checkpoint
+from detector_support import TINY, save_tiny_checkpoint
 
 from detector import checkpoint
 from detector.checkpoint import FORMAT_VERSION, default_model_path, load_checkpoint, save_checkpoint

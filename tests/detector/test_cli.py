@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import burst
+from detector_support import burst
 
 from detector import checkpoint
 from detector.cli import SUBCOMMANDS, build_parser, main

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import burst, tone
+from detector_support import burst, tone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

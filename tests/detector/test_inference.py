@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import burst, save_tiny_checkpoint
+from detector_support import burst, save_tiny_checkpoint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
