@@ -34,7 +34,7 @@ from .postprocess import PostprocessConfig, segments_from_probabilities
 
 CHUNK_S = 30.0
 CONTEXT_S = 2.0
-MAX_BATCH_FRAMES = 4000
+MAX_BATCH_FRAMES = 4000  # frames per forward pass; on CPU bigger batches are no faster and cost memory
 
 
 class Backend(Protocol):
