@@ -99,10 +99,15 @@ def test_verified_import_marks_revisions_verified(project, user, collection):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_import_dataset_command_reads_jamendolyrics_in_place(project, user, capsys):
+def test_import_dataset_command_reads_jamendolyrics_in_place(project, user, capsys, monkeypatch):
     if not JAMENDO.is_dir():
         pytest.skip("../shared/data/jamendolyrics is not on this machine")
+    # Record what would be sent to the workers instead of sending it: a worker left running by
+    # another test on the same broker would otherwise process these songs from its own media folder.
+    enqueued = []
+    monkeypatch.setattr("jobs.services.job_enqueue", lambda *, job: enqueued.append(job))
     call_command("import_dataset", str(JAMENDO), "--project", str(project.pk))
+    assert sorted(job.kind for job in enqueued) == ["process"] * 10
 
     folders = sorted(p for p in JAMENDO.iterdir() if p.is_dir())
     assert Song.objects.filter(project=project).count() == len(folders) == 10
