@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,6 +39,7 @@ import torch
 from torch import nn
 
 from detector.augment import AugmentConfig, augment_batch, spec_mask
+from detector.checkpoint import atomic_torch_save
 from detector.config import FRAME_RATE
 from detector.data import FrameDataset
 from detector.errors import DetectorError
@@ -275,20 +275,6 @@ def evaluate_collection(
 # ----------------------------------------------------------------------------------------------
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
     return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
 
@@ -381,7 +367,7 @@ def train(
     def save_state(epoch: int) -> None:
         if state_file is None:
             return
-        _atomic_torch_save({
+        atomic_torch_save({
             "epoch": epoch, "seed": seed, "config": cfg.to_dict(), "frozen": list(frozen),
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "normalization": norm.to_dict(), "history": history, "best_f1": best_f1, "best_epoch": best_epoch,
