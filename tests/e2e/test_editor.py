@@ -251,7 +251,8 @@ def test_history_diff_review_and_shortcuts(browser, page, live_server, login, us
 
     # history: compare r1 and r2 -> 30 frames changed
     page.keyboard.press("h")
-    page.wait_for_selector("#history-rows tr[data-id]")
+    # the history shows all three revisions (saves and the submit refresh it in the background too)
+    page.wait_for_function("() => document.querySelectorAll('#history-rows tr[data-id]').length === 3")
     page.locator("#history-rows .pick").nth(0).uncheck()
     page.locator("#history-rows .pick").nth(1).check()
     page.locator("#history-rows .pick").nth(2).check()

@@ -618,9 +618,13 @@ $('import-file').addEventListener('change', async (ev) => {
 })
 
 // ------------------------------------------------------------------------------------ history & diff
+let historySeq = 0
 async function loadHistory () {
+  // Saves, submits and the history key can each start a refresh: only the latest one renders.
+  const seq = ++historySeq
   const r = await api(cfg.api.revisions)
-  if (!r.ok) return
+  if (!r.ok || seq !== historySeq) return
+  const ticked = new Set([...document.querySelectorAll('#history-rows .pick:checked')].map((p) => +p.value))
   state.revisions = r.data.results
   state.comments = r.data.comments
   const rows = r.data.results.map((v) => `<tr data-id="${v.id}"${v.id === r.data.current ? ' class="current"' : ''}>
@@ -630,7 +634,9 @@ async function loadHistory () {
     <td><button class="link-dark load-rev" data-id="${v.id}" title="Put this revision's segments in the editor (as an edit)">use</button></td></tr>`)
   $('history-rows').innerHTML = rows.join('') || '<tr><td colspan="8" class="muted">No revisions yet.</td></tr>'
   const picks = [...document.querySelectorAll('#history-rows .pick')]
-  picks.slice(0, 2).forEach((p) => { p.checked = true })
+  // Keep the revisions the user ticked across refreshes; tick the newest two the first time.
+  if (ticked.size) picks.forEach((p) => { p.checked = ticked.has(+p.value) })
+  else picks.slice(0, 2).forEach((p) => { p.checked = true })
   $('comments').innerHTML = r.data.comments.length
     ? r.data.comments.map((c) => `<li><b>${esc(c.author || '?')}</b> ${c.decision ? `<span class="badge ${c.decision === 'verified' ? 'verified' : 'failed'}">${esc(c.decision)}</span>` : ''}
         on r${c.revision_number}${c.time != null ? ` at <a href="#" class="seek" data-t="${c.time}">${c.time.toFixed(2)} s</a>` : ''}: ${esc(c.text)}</li>`).join('')
