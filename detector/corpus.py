@@ -739,6 +739,25 @@ def _xml_escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+def _map_jobs(fn, jobs: list, *, workers: int, progress: bool, desc: str, unit: str, chunksize: int = 1) -> list:
+    """``[fn(job) for job in jobs]`` in order, in a fork pool of ``workers`` processes when more than
+    one, with a tqdm bar when ``progress``."""
+    from tqdm import tqdm
+
+    results = []
+    with tqdm(total=len(jobs), unit=unit, desc=desc, dynamic_ncols=True, disable=not progress) as bar:
+        if workers > 1:
+            with get_context("fork").Pool(workers) as pool:
+                for result in pool.imap(fn, jobs, chunksize=chunksize):
+                    results.append(result)
+                    bar.update(1)
+        else:
+            for job in jobs:
+                results.append(fn(job))
+                bar.update(1)
+    return results
+
+
 def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
     """Synthesize utterance ``index`` of ``kind``; writes ``<out>/<kind>/<id>.wav + .lab``."""
     index, kind, seed, texts, out_dir = job
@@ -861,25 +880,7 @@ def synthesize_speech(
     rng = np.random.default_rng([seed, 7919])
     plan = [str(k) for k in rng.choice(list(kinds), size=n, p=w)]
     jobs = [(i, plan[i], seed, texts, str(out)) for i in range(n)]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n, unit="utt", desc="synth", dynamic_ncols=True)
-    metas = []
-    if workers > 1:
-        with get_context("fork").Pool(workers) as pool:
-            for m in pool.imap(_synth_one, jobs, chunksize=2):
-                metas.append(m)
-                if bar is not None:
-                    bar.update(1)
-    else:
-        for j in jobs:
-            metas.append(_synth_one(j))
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    metas = _map_jobs(_synth_one, jobs, workers=workers, progress=progress, desc="synth", unit="utt", chunksize=2)
     for k in set(plan):
         (out / k).mkdir(exist_ok=True)
         (out / k / "LICENSE.txt").write_text(_SYNTH_LICENCE, encoding="utf-8")
@@ -1151,25 +1152,7 @@ def render_music(
     if len(paths) > max_scores:
         paths = sorted(str(p) for p in rng.choice(paths, size=max_scores, replace=False))
     jobs = [(i, seed, paths, str(out), seconds, str(cache)) for i in range(n)]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n, unit="clip", desc="music", dynamic_ncols=True)
-    infos = []
-    if workers > 1:
-        with get_context("fork").Pool(workers) as pool:
-            for m in pool.imap(_render_one, jobs):
-                infos.append(m)
-                if bar is not None:
-                    bar.update(1)
-    else:
-        for j in jobs:
-            infos.append(_render_one(j))
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    infos = _map_jobs(_render_one, jobs, workers=workers, progress=progress, desc="music", unit="clip")
     ok = [m for m in infos if m]
     (out / "LICENSE.txt").write_text(_MUSIC_LICENCE, encoding="utf-8")
     with open(out / "music.jsonl", "w", encoding="utf-8") as f:

@@ -200,6 +200,24 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return expit(logits).astype(np.float32, copy=False)
 
 
+class _CountedBlocks:
+    """The decoded blocks of a file (:func:`detector.audio.stream`), counting samples as they pass
+    and calling ``progress(fraction decoded, at most cap)`` after each block."""
+
+    def __init__(self, path, *, sr: int, max_duration: float | None, info: AudioInfo,
+                 progress: Callable[[float], None] | None, cap: float = 1.0) -> None:
+        self.path, self.sr, self.max_duration, self.info = path, sr, max_duration, info
+        self.progress, self.cap = progress, cap
+        self.n_samples = 0
+
+    def __iter__(self):
+        for block in stream(self.path, sr=self.sr, max_duration=self.max_duration, info=self.info):
+            self.n_samples += len(block)
+            if self.progress is not None:
+                self.progress(min(self.cap, self.n_samples / self.sr / self.info.duration))
+            yield block
+
+
 def file_features(
     path: str | os.PathLike,
     *,
@@ -213,24 +231,15 @@ def file_features(
     the features (~32 KB per second) plus one block. ``progress(fraction)`` follows the decoding.
     """
     info = probe(path)
-    n_samples = 0
-
-    def counted():
-        nonlocal n_samples
-        for block in stream(path, sr=config.sample_rate, max_duration=max_duration, info=info):
-            n_samples += len(block)
-            if progress is not None:
-                progress(min(1.0, n_samples / config.sample_rate / info.duration))
-            yield block
-
+    blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress)
     out = np.empty((int(math.ceil(info.duration * FRAME_RATE)) + FRAME_RATE, config.n_mels), np.float32)
     n = 0
-    for part in logmel_blocks(counted(), config=config):
+    for part in logmel_blocks(blocks, config=config):
         if n + len(part) > len(out):
             out = np.resize(out, (max(n + len(part), int(len(out) * 1.25)), config.n_mels))
         out[n : n + len(part)] = part
         n += len(part)
-    return out[:n], n_samples / config.sample_rate, info
+    return out[:n], blocks.n_samples / config.sample_rate, info
 
 
 def detect_file(
@@ -249,18 +258,11 @@ def detect_file(
     """
     config = bundle.feature_config
     info = probe(path)
-    n_samples = 0
-
-    def counted():
-        nonlocal n_samples
-        for block in stream(path, sr=config.sample_rate, max_duration=max_duration, info=info):
-            n_samples += len(block)
-            if progress is not None:
-                progress(min(0.99, n_samples / config.sample_rate / info.duration))
-            yield block
-
-    p = predict_stream(bundle, logmel_blocks(counted(), config=config))
-    duration = n_samples / config.sample_rate
+    # decoding reports up to 0.99: the last step (post-processing) reports 1.0 below
+    blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
+                            cap=0.99)
+    p = predict_stream(bundle, logmel_blocks(blocks, config=config))
+    duration = blocks.n_samples / config.sample_rate
     segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)
     if progress is not None:
         progress(1.0)
