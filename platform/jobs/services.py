@@ -66,11 +66,10 @@ def job_claim(*, job_id: int, worker: str) -> Job | None:
 def job_cancel(*, job: Job) -> Job:
     """Queued jobs are cancelled at once; running ones are asked to stop at their next check."""
     now = timezone.now()
-    if Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+    cancelled_queued = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
         state=JobState.CANCELLED, cancel_requested=True, finished_at=now, message="Cancelled before it started"
-    ):
-        pass
-    else:
+    )
+    if not cancelled_queued:
         Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True, message="Cancelling...")
     job.refresh_from_db()
     return job
