@@ -30,6 +30,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
     p.add_argument("--cache", help="feature cache folder")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="training runs at once, one process and one core each (same numbers for any value)")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--quiet", action="store_true")
 
@@ -52,6 +54,8 @@ def run(args) -> int:
     source = resolve_source(args.source)
     songs = FrameDataset.from_collection(args.data, feature_config=source.feature_config, cache_dir=args.cache,
                                          progress=not args.quiet)
+    if args.jobs < 1:
+        raise DetectorError(f"--jobs must be at least 1, got {args.jobs}")
     if not 2 <= args.folds <= len(songs):
         raise DetectorError(f"--folds must be between 2 and the number of songs ({len(songs)}), got {args.folds}")
     config = default_target_config(epochs=args.epochs, steps_per_epoch=args.steps)
@@ -63,7 +67,7 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     results = run_experiment(source=source, songs=songs, folds=args.folds, seed=args.seed, modes=modes,
-                             config=config, on_progress=step)
+                             config=config, jobs=args.jobs, on_progress=step)
     bar.close()
     meta = {
         "command": "python -m detector " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else None,

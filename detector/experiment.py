@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,33 +58,81 @@ def run_experiment(
     seed: int = 0,
     modes: Sequence[str] = MODES,
     config: TrainConfig | None = None,
+    jobs: int = 1,
     on_progress: Callable[[str], None] | None = None,
     progress: bool = False,
 ) -> dict[str, SettingResult]:
-    """Train and test every setting on every fold; returns ``{mode: SettingResult}``."""
+    """Train and test every setting on every fold; returns ``{mode: SettingResult}``.
+
+    ``jobs`` > 1 trains that many (fold, setting) runs at once in worker processes, one torch thread
+    each: this small CRNN trains no faster on two threads than on one, so two processes on two
+    cores do twice the work. Each run is seeded on its own, so the numbers do not depend on ``jobs``.
+    """
+    runs = [(k, test_idx, mode) for k, test_idx in enumerate(song_folds(len(songs), folds=folds, seed=seed), start=1)
+            for mode in modes]
+    shared = (source, songs, config, seed, progress)
+    if jobs > 1:
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker, initargs=shared)
+        with pool:
+            futures = [pool.submit(_run_in_worker, *run) for run in runs]
+            done = (f.result() for f in as_completed(futures))
+            outcomes = _collect(done, on_progress, folds)
+    else:
+        outcomes = _collect((_run_one(*shared, *run) for run in runs), on_progress, folds)
     results = {m: SettingResult(m, 0) for m in modes}
-    for k, test_idx in enumerate(song_folds(len(songs), folds=folds, seed=seed), start=1):
-        rest = [i for i in range(len(songs)) if i not in test_idx]
-        train_set, val_set = split_validation(songs.subset(rest), seed=seed + k)
-        test_set = songs.subset(test_idx)
-        for mode_text in modes:
-            t0 = time.perf_counter()
-            outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse(mode_text),
-                               config=config, seed=seed, progress=progress)
-            probs = predict_probabilities(outcome.model, test_set.features, normalization=outcome.result.normalization)
-            post = outcome.postprocess
-            for name, p, y in zip(test_set.names, probs, test_set.labels, strict=True):
-                pred = _median(p, post.median_frames) >= post.threshold
-                results[mode_text].per_song[name] = counts(np.asarray(y, bool), pred)
-            results[mode_text].trainable = outcome.result.parameter_counts["trainable"]
-            results[mode_text].folds.append({
-                "fold": k, "test": test_set.names, "train": train_set.names, "val": val_set.names,
-                "postprocess": post.to_dict(), "validation": outcome.validation,
-                "epochs_run": outcome.result.epochs_run, "seconds": round(time.perf_counter() - t0, 1),
-            })
-            if on_progress:
-                on_progress(f"fold {k}/{folds} {mode_text}: val F1 {outcome.validation['f1']:.3f}")
+    for out in sorted(outcomes, key=lambda o: o["fold"]["fold"]):
+        res = results[out["mode"]]
+        res.trainable = out["trainable"]
+        res.per_song.update(out["per_song"])
+        res.folds.append(out["fold"])
     return results
+
+
+def _collect(outcomes, on_progress, folds: int) -> list[dict]:
+    collected = []
+    for out in outcomes:
+        collected.append(out)
+        if on_progress:
+            on_progress(f"fold {out['fold']['fold']}/{folds} {out['mode']}: val F1 {out['fold']['validation']['f1']:.3f}")
+    return collected
+
+
+def _run_one(source, songs, config, seed, progress, k: int, test_idx: list[int], mode: str) -> dict:
+    """One setting on one fold: train on the fold's training songs, score its test songs."""
+    rest = [i for i in range(len(songs)) if i not in test_idx]
+    train_set, val_set = split_validation(songs.subset(rest), seed=seed + k)
+    test_set = songs.subset(test_idx)
+    t0 = time.perf_counter()
+    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse(mode),
+                       config=config, seed=seed, progress=progress)
+    probs = predict_probabilities(outcome.model, test_set.features, normalization=outcome.result.normalization)
+    post = outcome.postprocess
+    per_song = {name: counts(np.asarray(y, bool), _median(p, post.median_frames) >= post.threshold)
+                for name, p, y in zip(test_set.names, probs, test_set.labels, strict=True)}
+    fold = {
+        "fold": k, "test": test_set.names, "train": train_set.names, "val": val_set.names,
+        "postprocess": post.to_dict(), "validation": outcome.validation,
+        "epochs_run": outcome.result.epochs_run, "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return {"mode": mode, "fold": fold, "per_song": per_song, "trainable": outcome.result.parameter_counts["trainable"]}
+
+
+_WORKER_ARGS: tuple = ()
+
+
+def _init_worker(*shared) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    global _WORKER_ARGS
+    _WORKER_ARGS = shared
+
+
+def _run_in_worker(k: int, test_idx: list[int], mode: str) -> dict:
+    return _run_one(*_WORKER_ARGS, k, test_idx, mode)
 
 
 def _pct(x: float) -> str:

@@ -151,13 +151,15 @@ def test_folds_test_every_song_exactly_once():
 
 
 def test_the_experiment_writes_both_tables_and_the_same_seed_gives_the_same_numbers(songs, source_path, tmp_path):
+    """Also in parallel: two worker processes give the numbers of one process."""
     source = load_checkpoint(source_path)
     modes = ["baseline", "fixed:L1", "finetune:L1"]
     runs = []
-    for out in (tmp_path / "a", tmp_path / "b"):
-        results = run_experiment(source=source, songs=songs, folds=2, seed=0, modes=modes, config=QUICK)
+    for out, jobs in ((tmp_path / "a", 1), (tmp_path / "b", 2)):
+        results = run_experiment(source=source, songs=songs, folds=2, seed=0, modes=modes, config=QUICK, jobs=jobs)
         runs.append(write_report(results, out, meta={"test": True}))
     assert runs[0]["table1"] == runs[1]["table1"]
+    assert runs[0]["settings"]["baseline"]["per_song"] == runs[1]["settings"]["baseline"]["per_song"]
     table1 = (tmp_path / "a" / "table1.md").read_text()
     assert [line.split("|")[1].strip() for line in table1.splitlines()[2:]] == modes
     table2 = (tmp_path / "a" / "table2.md").read_text().splitlines()
