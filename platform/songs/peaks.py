@@ -46,7 +46,8 @@ class PeakAccumulator:
 
 
 def peaks_document(pairs: np.ndarray, *, duration: float, samples_per_peak: int = SAMPLES_PER_PEAK) -> dict:
-    data = np.clip(np.round(pairs.reshape(-1), 3), -1.0, 1.0)
+    # float64 before rounding: a rounded float32 prints as 0.12300000339746475 and triples the JSON
+    data = np.clip(np.round(pairs.reshape(-1).astype(np.float64), 3), -1.0, 1.0)
     return {
         "version": FORMAT_VERSION,
         "duration": round(float(duration), 6),

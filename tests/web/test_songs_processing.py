@@ -61,6 +61,9 @@ def test_processing_makes_peaks_a_prediction_and_a_model_revision(logged_in_clie
     assert peaks["length"] == 800 and len(peaks["data"]) == 1600  # 200 min/max pairs per second
     data = np.array(peaks["data"]).reshape(-1, 2)
     assert (data[:, 0] <= data[:, 1]).all() and data[:, 1].max() == pytest.approx(0.36, abs=0.08)
+    # three decimals on the wire (no float32 noise like 0.12300000339746475): a 10-minute song's peaks stay small
+    assert all(round(v, 3) == v for v in peaks["data"])
+    assert len(json.dumps(peaks["data"], separators=(",", ":"))) <= 7 * len(peaks["data"])
 
     prediction = Prediction.objects.get(song=song, model_version=mv)
     probs = np.load(Path(settings.MEDIA_ROOT) / prediction.probabilities.name)
