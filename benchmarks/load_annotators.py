@@ -5,10 +5,17 @@ makes a project with --songs synthetic songs (original WAV, waveform peaks, a mo
 a first model revision, all made through the platform's own services), starts gunicorn (gthread)
 on 127.0.0.1 and runs --users simulated annotators for --seconds. Each annotator loops:
 
-  1. load the editor's page data: GET /api/songs/<id>/, .../annotation, .../peaks, .../prediction
-     (in sequence; "page_data" is the time of the four together, each is also reported alone);
-  2. move one boundary and PUT /api/songs/<id>/annotation with If-Match; on 409 it re-reads the
-     annotation and re-applies its edit on top (conflicts are counted, they are not errors).
+  1. open a song: load the editor's page data, GET /api/songs/<id>/, .../annotation, .../peaks,
+     .../prediction (in sequence, where the browser fetches some at once: "page_data" is the time
+     of the four together, each is also reported alone);
+  2. --saves-per-song times: think, move one boundary and PUT /api/songs/<id>/annotation with
+     If-Match; on 409 it re-reads the annotation and re-applies its edit on top (conflicts are
+     counted, they are not errors).
+
+Thinking is a pause drawn uniformly from 0 to 2 x --think seconds (default mean 2 s: an eager
+annotator; the editor saves only on Ctrl-S, so people save far less often). `--think 0` turns the
+annotators into bots that never pause: a saturation test whose latencies measure queueing on this
+machine's cores (clients included), not what a person waits.
 
 Afterwards every save that was answered 2xx is looked up in the database ("lost" = missing), and
 every song's current revision must be its newest. Prints one JSON document on stdout: throughput
@@ -16,7 +23,7 @@ and p50/p95/p99 latency per kind, errors, conflicts, lost revisions, and the tar
 150 ms, p95 page data <= 300 ms, zero errors, zero lost revisions). Progress goes to stderr.
 
     python benchmarks/load_annotators.py [--seconds 120] [--users 50] [--songs 20]
-        [--workers 4] [--threads 8] [--think 0] [--pg postgres://postgres@127.0.0.1:5432]
+        [--workers 4] [--threads 8] [--think 2] [--saves-per-song 5] [--pg postgres://postgres@127.0.0.1:5432]
         [--db singscope_bench] [--broker redis://127.0.0.1:6379/13] [--keep-db]
 """
 
@@ -169,7 +176,8 @@ def edit(segments: list[dict], rng: random.Random) -> list[dict]:
     return segs
 
 
-def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, think: float, rec: Recorder) -> None:
+def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, think: float, saves_per_song: int,
+              rec: Recorder) -> None:
     import requests
 
     rng = random.Random(i)
@@ -185,6 +193,10 @@ def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, 
             return None
         return r
 
+    def pause():
+        if think:
+            time.sleep(rng.uniform(0, 2 * think))
+
     while time.monotonic() < until:
         song = rng.choice(songs)
         api = f"{base}/api/songs/{song}"
@@ -193,33 +205,38 @@ def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, 
             parts = [get("song", f"{api}/"), get("annotation", f"{api}/annotation"), get("peaks", f"{api}/peaks"),
                      get("prediction", f"{api}/prediction")]
             if any(p is None for p in parts):
+                pause()
                 continue
             rec.add("page_data", time.perf_counter() - t0)
             annotation = parts[1]
             etag, segments = annotation.headers["ETag"], annotation.json()["segments"]
-            for _attempt in range(10):
-                body = {"segments": edit(segments, rng)}
-                t0 = time.perf_counter()
-                r = s.put(f"{api}/annotation", json=body, headers={"If-Match": etag}, timeout=30)
-                rec.add("save", time.perf_counter() - t0)
-                if r.status_code in (200, 201):
-                    with rec.lock:
-                        rec.saved.append(r.json()["id"])
+            for _save in range(saves_per_song):
+                pause()
+                if time.monotonic() >= until:
                     break
-                if r.status_code == 409:  # someone saved first: re-read, re-apply on top
-                    with rec.lock:
-                        rec.conflicts += 1
-                    fresh = get("annotation", f"{api}/annotation")
-                    if fresh is None:
+                for _attempt in range(10):
+                    body = {"segments": edit(segments, rng)}
+                    t0 = time.perf_counter()
+                    r = s.put(f"{api}/annotation", json=body, headers={"If-Match": etag}, timeout=30)
+                    rec.add("save", time.perf_counter() - t0)
+                    if r.status_code in (200, 201):
+                        with rec.lock:
+                            rec.saved.append(r.json()["id"])
+                        etag, segments = r.headers["ETag"], r.json()["segments"]
                         break
-                    etag, segments = fresh.headers["ETag"], fresh.json()["segments"]
-                    continue
-                rec.error(f"PUT {api}/annotation -> {r.status_code} {r.text[:120]}")
-                break
+                    if r.status_code == 409:  # someone saved first: re-read, re-apply on top
+                        with rec.lock:
+                            rec.conflicts += 1
+                        fresh = get("annotation", f"{api}/annotation")
+                        if fresh is None:
+                            break
+                        etag, segments = fresh.headers["ETag"], fresh.json()["segments"]
+                        continue
+                    rec.error(f"PUT {api}/annotation -> {r.status_code} {r.text[:120]}")
+                    break
         except Exception as exc:  # noqa: BLE001 - a benchmark counts every failure
             rec.error(f"{type(exc).__name__}: {exc}")
-        if think:
-            time.sleep(rng.uniform(0, 2 * think))
+        pause()
 
 
 # -- orchestration -------------------------------------------------------------------------------
@@ -262,7 +279,9 @@ def main() -> int:
     parser.add_argument("--songs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--think", type=float, default=0.0, help="mean pause between loops, seconds (default 0)")
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="mean pause before each save and after each song, seconds (default 2; 0 = saturation)")
+    parser.add_argument("--saves-per-song", type=int, default=5, help="saves after opening a song (default 5)")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--db", default="singscope_bench")
     parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"))
@@ -327,7 +346,8 @@ def main() -> int:
             until = started + args.seconds
             threads = [threading.Thread(target=annotator, kwargs={
                 "i": i, "base": base, "token": world["tokens"][i % len(world["tokens"])], "songs": world["songs"],
-                "until": until, "think": args.think, "rec": rec}) for i in range(args.users)]
+                "until": until, "think": args.think,
+                "saves_per_song": args.saves_per_song, "rec": rec}) for i in range(args.users)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -359,10 +379,11 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "load_average_before_end": [round(x, 2) for x in os.getloadavg()]},
         "config": {"users": args.users, "songs": args.songs, "song_seconds": SONG_SECONDS, "seconds": args.seconds,
-                   "think_seconds": args.think, "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+                   "think_seconds": args.think,
+                   "saves_per_song": args.saves_per_song, "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
                    "database": "postgresql (loopback)", "broker": "redis (loopback)"},
         "elapsed_seconds": round(elapsed, 1),
-        "loops_per_second": round(kinds.get("page_data", {}).get("count", 0) / elapsed, 1),
+        "songs_opened_per_second": round(kinds.get("page_data", {}).get("count", 0) / elapsed, 1),
         "saves": len(rec.saved), "saves_per_second": round(len(rec.saved) / elapsed, 1), "conflicts": rec.conflicts,
         "errors": len(rec.errors), "error_samples": rec.errors[:5], "server_tracebacks": tracebacks,
         "lost_revisions": check["lost"], "songs_not_at_newest_revision": check["songs_not_at_newest_revision"],

@@ -10,6 +10,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# Extra runs of a script with other arguments: name -> (script, arguments).
+VARIANTS = {"load_annotators_saturation": ("load_annotators.py", ["--think", "0"])}
 
 
 def main() -> int:
@@ -20,16 +22,16 @@ def main() -> int:
     }
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
     failed = 0
-    for script in sorted(HERE.glob("*.py")):
-        if script.name in ("run_all.py",) or script.name.startswith("_"):
-            continue
-        print(f"== {script.name}", file=sys.stderr, flush=True)
-        out = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
+    runs = [(s.stem, s.name, []) for s in sorted(HERE.glob("*.py")) if s.name != "run_all.py" and not s.name.startswith("_")]
+    runs += [(name, script, args) for name, (script, args) in VARIANTS.items()]
+    for name, script, args in runs:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        out = subprocess.run([sys.executable, str(HERE / script), *args], cwd=ROOT, env=env, capture_output=True, text=True)
         try:  # each benchmark prints one JSON document on stdout (progress goes to stderr)
-            results["benchmarks"][script.stem] = json.loads(out.stdout)
+            results["benchmarks"][name] = json.loads(out.stdout)
         except json.JSONDecodeError:
             failed += 1
-            results["benchmarks"][script.stem] = {"error": (out.stderr or out.stdout)[-2000:], "returncode": out.returncode}
+            results["benchmarks"][name] = {"error": (out.stderr or out.stdout)[-2000:], "returncode": out.returncode}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 1 if failed else 0
