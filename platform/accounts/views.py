@@ -65,6 +65,11 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def admin_login(request):
+    """/admin/login/ -> /login/?next=...: Django admin's own login form has no rate limit."""
+    return auth_views.redirect_to_login(request.GET.get("next") or "/admin/", login_url=reverse("login"))
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")

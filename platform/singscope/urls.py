@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
     path("login/", accounts_views.LoginView.as_view(), name="login"),  # rate-limited
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The admin signs in through the one rate-limited login page, not its own unthrottled form.
+    path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Project pages: /projects/<project_id>/... (songs list, editor, jobs, models, reports)

@@ -47,6 +47,26 @@ def test_five_failures_lock_that_username_from_that_address_with_429(client, use
 
 
 @pytest.mark.django_db
+def test_the_admin_signs_in_through_the_rate_limited_login_page(client, make_user):
+    make_user("root", is_staff=True, is_superuser=True)
+    r = client.get("/admin/")
+    assert r.status_code == 302
+    r = client.get(r["Location"])
+    assert r.status_code == 302 and r["Location"] == "/login/?next=/admin/"
+    # the admin's own form does not check passwords, so it cannot be used to guess them
+    r = client.post("/admin/login/", {"username": "root", "password": PASSWORD, "next": "/admin/"})
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    assert client.get("/admin/").status_code == 302
+    for _ in range(5):
+        client.post("/login/", {"username": "root", "password": "guess"})
+    assert client.post("/login/?next=/admin/", {"username": "root", "password": PASSWORD}).status_code == 429
+    cache.clear()
+    r = client.post("/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+    assert r.status_code == 302 and r["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_lock_ends_when_the_window_passes(client, user, settings, monkeypatch):
     import time
 
