@@ -118,10 +118,16 @@ class SongListCreate(APIView):
         status_ = request.query_params.get("status", "")
         if status_ and status_ not in SongStatus.values:
             raise ApiError(f"status must be one of {', '.join(SongStatus.values)}.", code="invalid")
+        split = request.query_params.get("split", "")
+        if split and split not in Split.values:
+            raise ApiError(f"split must be one of {', '.join(Split.values)}.", code="invalid")
+        ordering = request.query_params.get("ordering", "")
+        if ordering and ordering.removeprefix("-") not in selectors.ORDERINGS:
+            raise ApiError(f"ordering must be one of {', '.join(selectors.ORDERINGS)} (prefix - to reverse).",
+                           code="invalid")
         qs = selectors.songs_list(
             user=request.user, project_id=project_id, search=request.query_params.get("search", "").strip(),
-            ordering=request.query_params.get("ordering", ""), status=status_,
-            split=request.query_params.get("split", ""), ids=id_list,
+            ordering=ordering, status=status_, split=split, ids=id_list,
         )
         paginator = _SongPagination()
         page = paginator.paginate_queryset(qs, request, view=self)

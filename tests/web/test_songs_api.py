@@ -42,8 +42,11 @@ def test_list_searches_sorts_and_paginates(logged_in_client, project):
     assert [s["title"] for s in r.json()["results"]] == ["Amber"]
     r = logged_in_client.get("/api/songs/", {"project": project.pk, "ordering": "artist", "limit": 2, "offset": 2})
     assert [s["title"] for s in r.json()["results"]] == ["Blue"] and r.json()["previous"]
-    r = logged_in_client.get("/api/songs/", {"project": project.pk, "status": "nonsense"})
-    assert r.status_code == 400 and "status" in r.json()["error"]
+    for param in ("status", "split", "ordering"):
+        r = logged_in_client.get("/api/songs/", {"project": project.pk, param: "nonsense"})
+        assert r.status_code == 400 and r.json()["error"].startswith(f"{param} must be one of"), param
+    r = logged_in_client.get("/api/songs/", {"project": project.pk, "split": "unassigned"})
+    assert r.json()["count"] == 3
 
 
 def test_songs_of_other_projects_are_invisible(client, project, song, make_user):
