@@ -345,16 +345,16 @@ class _TrainingRun:
 
     def _score_active(self, test_pairs):
         """(label, pooled test metrics) of the model new detections use now, or ("", None)."""
-        from detector.checkpoint import default_model_path, load_checkpoint
         from detector.errors import DetectorError
+        from detector.inference import load_model  # ONNX Runtime: 3-4x cheaper than eager PyTorch
 
         active = self.project.active_model
         try:
             if active is not None:
-                bundle = load_checkpoint(_local_path(active.checkpoint, self.workdir / "active.pt"))
+                bundle = load_model(_local_path(active.checkpoint, self.workdir / "active.pt"))
                 label = active.name
             else:
-                bundle = load_checkpoint(default_model_path())
+                bundle = load_model()
                 label = "shipped default"
         except DetectorError as exc:
             self.ctx.log(f"active model not scored: {exc}")
