@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
     p.add_argument("--cache", help="feature cache folder")
     p.add_argument("--jobs", type=int, default=1,
-                   help="training runs at once, one process and one core each (same numbers for any value)")
+                   help="training runs at once, one process and one core each (default 1)")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--quiet", action="store_true")
 

@@ -155,9 +155,9 @@ def split_validation(dataset: FrameDataset, *, fraction: float = 0.2, seed: int 
     return dataset.subset(sorted(order[n_val:].tolist())), dataset.subset(sorted(order[:n_val].tolist()))
 
 
-# Sized for a small target set (tens of minutes of songs) on a 2-core CPU: 15 x 20 x 24 six-second crops
-# = 4.3M frames, about 2.5 minutes of training (docs/experiments/paper.md measured it).
-TARGET_TRAIN_CONFIG = dict(epochs=15, steps_per_epoch=20, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=5)
+# Sized for a small target set (tens of minutes of songs) on a 2-core CPU: at most 12 x 20 x 24
+# six-second crops = 3.5M frames, about 2 minutes at 29.6K frames/s (docs/experiments/paper.md).
+TARGET_TRAIN_CONFIG = dict(epochs=12, steps_per_epoch=20, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=4)
 
 
 def default_target_config(**overrides) -> TrainConfig:
