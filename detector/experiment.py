@@ -66,8 +66,9 @@ def run_experiment(
 
     ``jobs`` > 1 trains that many (fold, setting) runs at once in worker processes, one torch thread
     each: this small CRNN gains little from a second thread (20.6K -> 29.6K frames/s), so two
-    processes on two cores (2 x 18.5K) do 1.25x the work of one process on two threads. Each run is seeded on its own (a test
-    checks that a small experiment gives the same numbers with one and with two processes).
+    processes on two cores (2 x 18.5K) do 1.25x the work of one process on two threads. Each run is
+    seeded on its own (a test checks that a small experiment gives the same numbers with one and
+    with two processes).
     """
     runs = [(k, test_idx, mode) for k, test_idx in enumerate(song_folds(len(songs), folds=folds, seed=seed), start=1)
             for mode in modes]
