@@ -63,3 +63,9 @@ class FeatureConfig:
 
 
 DEFAULT_FEATURES = FeatureConfig()
+
+
+# Training on real songs (detector.transfer and the web's training jobs), sized for a small target
+# set (tens of minutes of songs) on a 2-core CPU: at most 12 x 20 x 24 six-second crops = 3.5M
+# frames, about 2 minutes at 29.6K frames/s (docs/experiments/paper.md cross-validated it).
+TARGET_TRAIN_CONFIG = dict(epochs=12, steps_per_epoch=20, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=4)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.checkpoint import Bundle, save_checkpoint
-from detector.config import FeatureConfig
+from detector.config import TARGET_TRAIN_CONFIG, FeatureConfig
 from detector.data import FrameDataset
 from detector.errors import DetectorError
 from detector.model import BLOCKS, CRNN, build_model
@@ -153,11 +153,6 @@ def split_validation(dataset: FrameDataset, *, fraction: float = 0.2, seed: int 
     order = np.random.default_rng(seed).permutation(len(dataset))
     n_val = max(1, int(round(fraction * len(dataset))))
     return dataset.subset(sorted(order[n_val:].tolist())), dataset.subset(sorted(order[:n_val].tolist()))
-
-
-# Sized for a small target set (tens of minutes of songs) on a 2-core CPU: at most 12 x 20 x 24
-# six-second crops = 3.5M frames, about 2 minutes at 29.6K frames/s (docs/experiments/paper.md).
-TARGET_TRAIN_CONFIG = dict(epochs=12, steps_per_epoch=20, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=4)
 
 
 def default_target_config(**overrides) -> TrainConfig:

@@ -40,6 +40,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from detector.config import TARGET_TRAIN_CONFIG
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,11 @@ log = logging.getLogger(__name__)
 BLOCK_CHOICES = ("L1", "L2", "L3", "all")
 TRANSFER_MODES = ("baseline", *(f"{kind}:{block}" for kind in ("fixed", "finetune") for block in BLOCK_CHOICES))
 
-# Defaults sized for a few dozen songs on CPU; a project's `default_training` overrides them.
+# The configuration docs/experiments/paper.md cross-validated (detector.transfer.TARGET_TRAIN_CONFIG,
+# about 2 minutes for 30 minutes of songs on 2 cores); a project's `default_training` overrides it.
 DEFAULTS = {
-    "mode": "finetune:L1", "epochs": 10, "lr": 1e-3, "seed": 0,
-    "steps_per_epoch": 50, "batch_size": 16, "crop_seconds": 4.0, "median_s": 0.8,
+    "mode": "finetune:L1", "seed": 0, "median_s": 0.8,
+    **{k: TARGET_TRAIN_CONFIG[k] for k in ("epochs", "lr", "steps_per_epoch", "batch_size", "crop_seconds")},
 }
 LIMITS = {
     "epochs": (1, 500), "lr": (1e-6, 1.0), "seed": (0, 2**31 - 1), "steps_per_epoch": (1, 10_000),

@@ -41,8 +41,8 @@ def test_post_train_job_is_202_queued_on_the_train_queue_with_complete_params(lo
     assert r.status_code == 202, r.json()
     body = r.json()
     assert body["kind"] == "train" and body["state"] == "queued" and body["created_by"] == "ana"
-    assert body["params"] == {"mode": "fixed:L3", "epochs": 4, "lr": 0.01, "seed": 7, "steps_per_epoch": 50,
-                              "batch_size": 16, "crop_seconds": 4.0, "median_s": 0.8, "base_model_id": base.pk}
+    assert body["params"] == {"mode": "fixed:L3", "epochs": 4, "lr": 0.01, "seed": 7, "steps_per_epoch": 20,
+                              "batch_size": 24, "crop_seconds": 6.0, "median_s": 0.8, "base_model_id": base.pk}
     from jobs.handlers import QUEUES
 
     assert QUEUES["train"] == "train"
