@@ -26,9 +26,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data", required=True, help="labelled song collection (<song>/audio.* + labels.lab)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--modes", default=",".join(MODES), help="comma-separated settings (default: all nine)")
+    p.add_argument("--modes", default=",".join(MODES),
+                   help="comma-separated settings (default: the paper's nine; finetune:full may be added)")
     p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
+    p.add_argument("--lr", type=float, default=TARGET_TRAIN_CONFIG["lr"])
     p.add_argument("--cache", help="feature cache folder")
     p.add_argument("--jobs", type=int, default=1,
                    help="training runs at once, one process and one core each (default 1)")
@@ -45,12 +47,12 @@ def run(args) -> int:
     from detector.data import FrameDataset
     from detector.errors import DetectorError
     from detector.experiment import run_experiment, write_report
-    from detector.transfer import MODES, default_target_config
+    from detector.transfer import EXTRA_MODES, MODES, default_target_config
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
+    unknown = [m for m in modes if m not in (*MODES, *EXTRA_MODES)]
     if unknown:
-        raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+        raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join((*MODES, *EXTRA_MODES))}")
     source = resolve_source(args.source)
     songs = FrameDataset.from_collection(args.data, feature_config=source.feature_config, cache_dir=args.cache,
                                          progress=not args.quiet)
@@ -58,7 +60,7 @@ def run(args) -> int:
         raise DetectorError(f"--jobs must be at least 1, got {args.jobs}")
     if not 2 <= args.folds <= len(songs):
         raise DetectorError(f"--folds must be between 2 and the number of songs ({len(songs)}), got {args.folds}")
-    config = default_target_config(epochs=args.epochs, steps_per_epoch=args.steps)
+    config = default_target_config(epochs=args.epochs, steps_per_epoch=args.steps, lr=args.lr)
     bar = tqdm(total=args.folds * len(modes), unit="run", desc="experiment", disable=args.quiet, file=sys.stderr)
 
     def step(message: str) -> None:

@@ -11,6 +11,8 @@ Modes (Hou et al. 2020, Table 1):
   statistics); everything else is trained.
 - ``finetune:Li``: block Li is copied from the source model as initialisation; everything is trained.
 - ``all`` stands for L1, L2 and L3 together.
+- ``finetune:full`` (not in the paper's table): the whole source model, recurrent part and output
+  layer included, is the starting point and everything is trained: plain fine-tuning.
 
 Layers that are not transferred start from a fresh seeded initialisation, as in the paper's
 definition (only Li carries source knowledge). Transferred modes feed the network with the source
@@ -37,7 +39,8 @@ from detector.model import BLOCKS, CRNN, build_model
 from detector.postprocess import PostprocessConfig
 from detector.train import TrainConfig, TrainResult, predict_probabilities, train, tune_threshold
 
-MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))
+MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))  # Table 1
+EXTRA_MODES = ("finetune:full",)
 MEDIAN_CHOICES_S = (0.2, 0.4, 0.8)
 
 
@@ -47,21 +50,24 @@ class TransferMode:
 
     kind: str
     blocks: tuple[str, ...] = ()
+    whole: bool = False  # finetune:full: the recurrent part and output layer are copied too
 
     @classmethod
     def parse(cls, text: str) -> TransferMode:
         text = text.strip()
-        if text not in MODES:
-            raise DetectorError(f"transfer mode {text!r} is not one of: {', '.join(MODES)}")
+        if text not in (*MODES, *EXTRA_MODES):
+            raise DetectorError(f"transfer mode {text!r} is not one of: {', '.join((*MODES, *EXTRA_MODES))}")
         if text == "baseline":
             return cls("baseline")
         kind, block = text.split(":")
+        if block == "full":
+            return cls(kind, BLOCKS, whole=True)
         return cls(kind, BLOCKS if block == "all" else (block,))
 
     def __str__(self) -> str:
         if self.kind == "baseline":
             return "baseline"
-        return f"{self.kind}:{'all' if self.blocks == BLOCKS else self.blocks[0]}"
+        return f"{self.kind}:{'full' if self.whole else 'all' if self.blocks == BLOCKS else self.blocks[0]}"
 
     @property
     def frozen(self) -> tuple[str, ...]:
@@ -73,6 +79,8 @@ def prepare_model(mode: TransferMode, *, source: Bundle | None, seed: int) -> CR
     if mode.kind != "baseline" and source is None:
         raise DetectorError(f"mode {mode} transfers layers and needs a source model (--source)")
     model = build_model(source.model_config if source is not None else None, seed=seed)
+    if mode.whole:
+        model.load_state_dict(source.model.state_dict())
     for name in mode.blocks:
         getattr(model, name).load_state_dict(getattr(source.model, name).state_dict())
     return model

@@ -92,6 +92,17 @@ def test_transferred_blocks_carry_the_source_weights_and_the_others_are_fresh(so
         assert same == (name == "L2"), name
 
 
+def test_finetune_full_starts_from_the_whole_source_model_and_trains_all_of_it(source_path):
+    source = load_checkpoint(source_path)
+    mode = TransferMode.parse("finetune:full")
+    assert str(mode) == "finetune:full" and mode.frozen == ()
+    model = prepare_model(mode, source=source, seed=1)
+    theirs = source.model.state_dict()
+    assert all(torch.equal(v, theirs[k]) for k, v in model.state_dict().items())
+    partial = prepare_model(TransferMode.parse("finetune:all"), source=source, seed=1).state_dict()
+    assert not all(torch.equal(v, theirs[k]) for k, v in partial.items())  # all = the conv blocks only
+
+
 def test_transfer_modes_need_a_source_but_the_baseline_does_not():
     with pytest.raises(DetectorError, match="needs a source model"):
         prepare_model(TransferMode.parse("finetune:L1"), source=None, seed=0)
