@@ -46,13 +46,15 @@ from jobs.models import Job, JobState, ModelKind, ModelVersion
 log = logging.getLogger(__name__)
 
 BLOCK_CHOICES = ("L1", "L2", "L3", "all")
-TRANSFER_MODES = ("baseline", *(f"{kind}:{block}" for kind in ("fixed", "finetune") for block in BLOCK_CHOICES))
+TRANSFER_MODES = ("baseline", *(f"{kind}:{block}" for kind in ("fixed", "finetune") for block in BLOCK_CHOICES),
+                  "finetune:full")
 
-# The configuration docs/experiments/paper.md cross-validated (detector.transfer.TARGET_TRAIN_CONFIG,
-# about 2 minutes for 30 minutes of songs on 2 cores); a project's `default_training` overrides it.
+# The recipe of detector/weights/default.pt, the best under cross-validation in docs/experiments/paper.md
+# (fine-tune the whole base model at lr 5e-4, TARGET_TRAIN_CONFIG's budget: about 2 minutes for 30
+# minutes of songs on 2 cores); a project's `default_training` overrides it.
 DEFAULTS = {
-    "mode": "finetune:L1", "seed": 0, "median_s": 0.8,
-    **{k: TARGET_TRAIN_CONFIG[k] for k in ("epochs", "lr", "steps_per_epoch", "batch_size", "crop_seconds")},
+    "mode": "finetune:full", "lr": 5e-4, "seed": 0, "median_s": 0.8,
+    **{k: TARGET_TRAIN_CONFIG[k] for k in ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")},
 }
 LIMITS = {
     "epochs": (1, 500), "lr": (1e-6, 1.0), "seed": (0, 2**31 - 1), "steps_per_epoch": (1, 10_000),
