@@ -72,12 +72,11 @@ def run_experiment(
     """
     runs = [(k, test_idx, mode) for k, test_idx in enumerate(song_folds(len(songs), folds=folds, seed=seed), start=1)
             for mode in modes]
-    if jobs > 1:  # train() sets torch's thread count from the config: one per process
-        config = replace(config or TrainConfig(), num_threads=1)
-    shared = (source, songs, config, seed, progress)
     if jobs > 1:
         import multiprocessing
 
+        # train() sets torch's thread count from the config: one per process
+        shared = (source, songs, replace(config or TrainConfig(), num_threads=1), seed, progress)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker, initargs=shared)
         with pool:
@@ -85,6 +84,7 @@ def run_experiment(
             done = (f.result() for f in as_completed(futures))
             outcomes = _collect(done, on_progress, folds)
     else:
+        shared = (source, songs, config, seed, progress)
         outcomes = _collect((_run_one(*shared, *run) for run in runs), on_progress, folds)
     results = {m: SettingResult(m, 0) for m in modes}
     for out in sorted(outcomes, key=lambda o: o["fold"]["fold"]):
