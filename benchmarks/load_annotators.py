@@ -12,8 +12,9 @@ on 127.0.0.1 and runs --users simulated annotators for --seconds. Each annotator
      If-Match; on 409 it re-reads the annotation and re-applies its edit on top (conflicts are
      counted, they are not errors).
 
-Thinking is a pause drawn uniformly from 0 to 2 x --think seconds (default mean 2 s: an eager
-annotator; the editor saves only on Ctrl-S, so people save far less often). `--think 0` turns the
+Thinking is a pause drawn uniformly from 0 to 2 x --think seconds, before opening a song too (so
+the annotators do not all start in the same millisecond). Default mean 2 s: an eager annotator
+(the editor saves only on Ctrl-S, so people save far less often). `--think 0` turns the
 annotators into bots that never pause: a saturation test whose latencies measure queueing on this
 machine's cores (clients included), not what a person waits.
 
@@ -198,6 +199,7 @@ def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, 
             time.sleep(rng.uniform(0, 2 * think))
 
     while time.monotonic() < until:
+        pause()  # also staggers the start: people do not all open a song in the same millisecond
         song = rng.choice(songs)
         api = f"{base}/api/songs/{song}"
         try:
@@ -205,7 +207,6 @@ def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, 
             parts = [get("song", f"{api}/"), get("annotation", f"{api}/annotation"), get("peaks", f"{api}/peaks"),
                      get("prediction", f"{api}/prediction")]
             if any(p is None for p in parts):
-                pause()
                 continue
             rec.add("page_data", time.perf_counter() - t0)
             annotation = parts[1]
@@ -236,7 +237,6 @@ def annotator(i: int, *, base: str, token: str, songs: list[int], until: float, 
                     break
         except Exception as exc:  # noqa: BLE001 - a benchmark counts every failure
             rec.error(f"{type(exc).__name__}: {exc}")
-        pause()
 
 
 # -- orchestration -------------------------------------------------------------------------------
