@@ -75,7 +75,8 @@ def run(args) -> int:
         "command": "python -m detector " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else None,
         "source": source.metadata.get("path"), "data": str(args.data), "songs": len(songs),
         "minutes": round(songs.n_frames / 6000, 1), "folds": args.folds, "seed": args.seed,
-        "train_config": config.to_dict(), "wall_seconds": round(time.perf_counter() - t0, 1),
+        "train_config": {**config.to_dict(), **({"num_threads": 1} if args.jobs > 1 else {})}, "jobs": args.jobs,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
     }
