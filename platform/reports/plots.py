@@ -87,10 +87,12 @@ def plot_threshold(reports) -> str:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.6, 4.0))
         many = len(reports) > 1
+        plotted = False
         for k, r in enumerate(reports):
             sweep = r.curves.get("sweep", {})
             if not sweep.get("threshold"):
                 continue
+            plotted = True
             color = PALETTE[k % len(PALETTE)] if many else None
             t = sweep["threshold"]
             ax.plot(t, [v if v is not None else float("nan") for v in sweep["f1"]], lw=2,
@@ -101,7 +103,10 @@ def plot_threshold(reports) -> str:
         used = f" (dotted: {reports[0].threshold:.2f} used)" if not many and reports else " (dotted: thresholds used)"
         ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="Threshold on the smoothed vocal probability", ylabel="Score",
                title="F1 and accuracy vs threshold" + used)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+        if plotted:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+        else:
+            ax.text(0.5, 0.5, "No threshold sweep in this report", ha="center", va="center", color=MUTED)
         return _svg(fig)
 
 
