@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
+from jobs_support import wait_for  # noqa: E402  (re-exported for the fault tests)
 
 SR = 16000
 
@@ -66,16 +66,6 @@ def snapshot(project) -> dict:
         out[s.pk] = (s.title, s.status, digest, rev.pk if rev else None, rev.state if rev else None,
                      rev.segments if rev else None)
     return out
-
-
-def wait_for(predicate, *, timeout: float, what: str, log=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"\n{log()}" if log else ""))
 
 
 def token_for(user) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 import uuid
 
 import numpy as np
@@ -93,3 +94,15 @@ def make_tiny_model(project, *, name: str = "tiny source", seed: int = 0, shippe
     return ModelVersion.objects.create(project=None if shipped else project, name=name, kind=ModelKind.SOURCE,
                                        checkpoint=name_in_storage, checkpoint_sha256=digest,
                                        trainable_parameters=tiny_bundle_kwargs(seed)["model"].parameter_counts()["trainable"])
+
+
+def wait_for(predicate, *, timeout: float, what: str, log=None):
+    """Poll ``predicate`` every 0.3 s until it returns something truthy (returned); on timeout fail
+    with ``what`` and, when given, the text of ``log()`` (a worker's or server's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"\nlog:\n{log()}" if log else ""))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from django.core.files.storage import default_storage
-from jobs_support import TINY_TRAINING, make_songs, make_tiny_model
+from jobs_support import TINY_TRAINING, make_songs, make_tiny_model, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -18,16 +18,6 @@ LONG_TRAINING = {**TINY_TRAINING, "epochs": 200, "steps_per_epoch": 4}
 @pytest.fixture
 def data(project, user):
     return {"songs": make_songs(project, user), "base": make_tiny_model(project)}
-
-
-def wait_for(predicate, *, timeout: float, what: str, worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"\nworker log:\n{worker.log()}" if worker else ""))
 
 
 def job_json(client, job):
@@ -53,7 +43,7 @@ def test_a_detection_job_runs_to_success(celery_worker_process, logged_in_client
     ids = [s.pk for s in data["songs"]["train"]]
     job = start(logged_in_client, project, kind="detect", song_ids=ids, model_id=data["base"].pk)
     body = wait_for(lambda: finished(logged_in_client, job), timeout=120, what="the detection job",
-                    worker=celery_worker_process)
+                    log=celery_worker_process.log)
     assert body["state"] == "succeeded", (body["error"], body["log"])
     assert body["progress"] == 1.0
     assert Prediction.objects.filter(model_version=data["base"], song_id__in=ids).count() == 2
@@ -67,7 +57,7 @@ def test_a_training_job_registers_a_model_and_a_report_and_redelivery_is_harmles
 
     job = start(logged_in_client, project, kind="train", base_model_id=data["base"].pk, **TINY_TRAINING)
     body = wait_for(lambda: finished(logged_in_client, job), timeout=240, what="the training job",
-                    worker=celery_worker_process)
+                    log=celery_worker_process.log)
     assert body["state"] == "succeeded", (body["error"], body["log"])
     assert len(body["result"]["curve"]) == TINY_TRAINING["epochs"]
     mv = ModelVersion.objects.get(pk=body["result"]["model_id"])
@@ -105,7 +95,7 @@ def test_cancel_a_running_training_job_stops_it_and_registers_nothing(
 
     job = start(logged_in_client, project, kind="train", base_model_id=data["base"].pk, **LONG_TRAINING)
     wait_for(lambda: len(job_json(logged_in_client, job)["result"].get("curve", [])) >= 1, timeout=180,
-             what="the first epoch", worker=celery_worker_process)
+             what="the first epoch", log=celery_worker_process.log)
     r = logged_in_client.post(f"/api/jobs/{job['id']}/cancel")
     assert r.status_code == 200 and r.json()["cancel_requested"]
     t0 = time.monotonic()
@@ -127,7 +117,7 @@ def test_sigkill_of_the_worker_child_mid_training_fails_the_job_with_a_reason_an
     settings.JOB_STALE_SECONDS = 4  # the API's reaper; the worker beats every WORKER_HEARTBEAT_SECONDS=1
     job = start(logged_in_client, project, kind="train", base_model_id=data["base"].pk, **LONG_TRAINING)
     wait_for(lambda: len(job_json(logged_in_client, job)["result"].get("curve", [])) >= 1, timeout=180,
-             what="the first epoch", worker=celery_worker_process)
+             what="the first epoch", log=celery_worker_process.log)
     assert workdir_for(job["id"]).exists()
     children = celery_worker_process.child_pids()
     assert children, celery_worker_process.log()
@@ -135,7 +125,7 @@ def test_sigkill_of_the_worker_child_mid_training_fails_the_job_with_a_reason_an
         os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
     body = wait_for(lambda: finished(logged_in_client, job), timeout=60, what="the job to be failed",
-                    worker=celery_worker_process)
+                    log=celery_worker_process.log)
     elapsed = time.monotonic() - killed_at
     assert body["state"] == "failed", body
     assert elapsed < settings.JOB_STALE_SECONDS + 15
