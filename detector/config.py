@@ -69,3 +69,9 @@ DEFAULT_FEATURES = FeatureConfig()
 # set (tens of minutes of songs) on a 2-core CPU: at most 12 x 20 x 24 six-second crops = 3.5M
 # frames, about 2 minutes at 29.6K frames/s (docs/experiments/paper.md cross-validated it).
 TARGET_TRAIN_CONFIG = dict(epochs=12, steps_per_epoch=20, batch_size=24, crop_seconds=6.0, lr=2e-3, patience=4)
+
+# The CRNN's convolutional blocks (detector.model) and the transfer settings built from them
+# (detector.transfer); here, torch-free, so the web can list them without importing torch.
+BLOCKS = ("L1", "L2", "L3")
+TRANSFER_MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))  # Table 1
+EXTRA_TRANSFER_MODES = ("finetune:full",)

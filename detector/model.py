@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-BLOCKS = ("L1", "L2", "L3")
+from detector.config import BLOCKS
 
 
 @dataclass

@@ -32,15 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from detector.checkpoint import Bundle, save_checkpoint
-from detector.config import TARGET_TRAIN_CONFIG, FeatureConfig
+from detector.config import EXTRA_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES, FeatureConfig
 from detector.data import FrameDataset
 from detector.errors import DetectorError
 from detector.model import BLOCKS, CRNN, build_model
 from detector.postprocess import PostprocessConfig
 from detector.train import TrainConfig, TrainResult, predict_probabilities, train, tune_threshold
 
-MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))  # Table 1
-EXTRA_MODES = ("finetune:full",)
+MODES = TRANSFER_MODES  # the paper's Table 1
+EXTRA_MODES = EXTRA_TRANSFER_MODES
 MEDIAN_CHOICES_S = (0.2, 0.4, 0.8)
 
 

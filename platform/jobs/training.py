@@ -40,14 +40,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from detector.config import TARGET_TRAIN_CONFIG
+from detector.config import EXTRA_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
 
-BLOCK_CHOICES = ("L1", "L2", "L3", "all")
-TRANSFER_MODES = ("baseline", *(f"{kind}:{block}" for kind in ("fixed", "finetune") for block in BLOCK_CHOICES),
-                  "finetune:full")
+MODE_CHOICES = (*TRANSFER_MODES, *EXTRA_TRANSFER_MODES)
 
 # The recipe of detector/weights/default.pt, the best under cross-validation in docs/experiments/paper.md
 # (fine-tune the whole base model at lr 5e-4, TARGET_TRAIN_CONFIG's budget: about 2 minutes for 30
@@ -77,8 +75,8 @@ def training_params_clean(*, project, raw: dict) -> dict:
     params = {**DEFAULTS, **(project.default_training or {})}
     params.update({k: v for k, v in raw.items() if v not in (None, "")})
     mode = str(params.get("mode", "")).strip()
-    if mode not in TRANSFER_MODES:
-        raise ApiError(f"mode {mode!r} is not a transfer mode; choose one of {', '.join(TRANSFER_MODES)}.",
+    if mode not in MODE_CHOICES:
+        raise ApiError(f"mode {mode!r} is not a transfer mode; choose one of {', '.join(MODE_CHOICES)}.",
                        code="invalid_mode")
     clean: dict = {"mode": mode}
     for key, (lo, hi) in LIMITS.items():
