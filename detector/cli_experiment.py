@@ -47,12 +47,12 @@ def run(args) -> int:
     from detector.data import FrameDataset
     from detector.errors import DetectorError
     from detector.experiment import run_experiment, write_report
-    from detector.transfer import EXTRA_MODES, MODES, default_target_config
+    from detector.transfer import ALL_MODES, default_target_config
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in (*MODES, *EXTRA_MODES)]
+    unknown = [m for m in modes if m not in ALL_MODES]
     if unknown:
-        raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join((*MODES, *EXTRA_MODES))}")
+        raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join(ALL_MODES)}")
     source = resolve_source(args.source)
     songs = FrameDataset.from_collection(args.data, feature_config=source.feature_config, cache_dir=args.cache,
                                          progress=not args.quiet)

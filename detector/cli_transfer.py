@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from detector.transfer import EXTRA_MODES, MODES, TARGET_TRAIN_CONFIG
+    from detector.transfer import ALL_MODES, TARGET_TRAIN_CONFIG
 
     p = subparsers.add_parser("transfer", help="transfer the source model to real songs (Table 1 modes)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
                    help="source checkpoint, or 'default-source' for the shipped detector/weights/source.pt")
     p.add_argument("--train", required=True, help="labelled song collection to train on")
     p.add_argument("--val", help="labelled song collection for validation (default: hold out 20%% of --train)")
-    p.add_argument("--mode", required=True, choices=(*MODES, *EXTRA_MODES))
+    p.add_argument("--mode", required=True, choices=ALL_MODES)
     p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
     p.add_argument("--lr", type=float, default=TARGET_TRAIN_CONFIG["lr"])

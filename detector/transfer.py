@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.checkpoint import Bundle, save_checkpoint
-from detector.config import EXTRA_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES, FeatureConfig
+from detector.config import ALL_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES, FeatureConfig
 from detector.data import FrameDataset
 from detector.errors import DetectorError
 from detector.model import BLOCKS, CRNN, build_model
@@ -40,7 +40,7 @@ from detector.postprocess import PostprocessConfig
 from detector.train import TrainConfig, TrainResult, predict_probabilities, train, tune_threshold
 
 MODES = TRANSFER_MODES  # the paper's Table 1
-EXTRA_MODES = EXTRA_TRANSFER_MODES
+ALL_MODES = ALL_TRANSFER_MODES  # with finetune:full
 MEDIAN_CHOICES_S = (0.2, 0.4, 0.8)
 
 
@@ -55,8 +55,8 @@ class TransferMode:
     @classmethod
     def parse(cls, text: str) -> TransferMode:
         text = text.strip()
-        if text not in (*MODES, *EXTRA_MODES):
-            raise DetectorError(f"transfer mode {text!r} is not one of: {', '.join((*MODES, *EXTRA_MODES))}")
+        if text not in ALL_MODES:
+            raise DetectorError(f"transfer mode {text!r} is not one of: {', '.join(ALL_MODES)}")
         if text == "baseline":
             return cls("baseline")
         kind, block = text.split(":")
@@ -81,8 +81,9 @@ def prepare_model(mode: TransferMode, *, source: Bundle | None, seed: int) -> CR
     model = build_model(source.model_config if source is not None else None, seed=seed)
     if mode.whole:
         model.load_state_dict(source.model.state_dict())
-    for name in mode.blocks:
-        getattr(model, name).load_state_dict(getattr(source.model, name).state_dict())
+    else:
+        for name in mode.blocks:
+            getattr(model, name).load_state_dict(getattr(source.model, name).state_dict())
     return model
 
 

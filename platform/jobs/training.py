@@ -40,18 +40,15 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from detector.config import EXTRA_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES
+from detector.config import ALL_TRANSFER_MODES, DEFAULT_RECIPE, TARGET_TRAIN_CONFIG
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
 
-MODE_CHOICES = (*TRANSFER_MODES, *EXTRA_TRANSFER_MODES)
-
-# The recipe of detector/weights/default.pt, the best under cross-validation in docs/experiments/paper.md
-# (fine-tune the whole base model at lr 5e-4, TARGET_TRAIN_CONFIG's budget: about 2 minutes for 30
+# The recipe of detector/weights/default.pt with TARGET_TRAIN_CONFIG's budget (about 2 minutes for 30
 # minutes of songs on 2 cores); a project's `default_training` overrides it.
 DEFAULTS = {
-    "mode": "finetune:full", "lr": 5e-4, "seed": 0, "median_s": 0.8,
+    **DEFAULT_RECIPE, "seed": 0, "median_s": 0.8,
     **{k: TARGET_TRAIN_CONFIG[k] for k in ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")},
 }
 LIMITS = {
@@ -75,8 +72,8 @@ def training_params_clean(*, project, raw: dict) -> dict:
     params = {**DEFAULTS, **(project.default_training or {})}
     params.update({k: v for k, v in raw.items() if v not in (None, "")})
     mode = str(params.get("mode", "")).strip()
-    if mode not in MODE_CHOICES:
-        raise ApiError(f"mode {mode!r} is not a transfer mode; choose one of {', '.join(MODE_CHOICES)}.",
+    if mode not in ALL_TRANSFER_MODES:
+        raise ApiError(f"mode {mode!r} is not a transfer mode; choose one of {', '.join(ALL_TRANSFER_MODES)}.",
                        code="invalid_mode")
     clean: dict = {"mode": mode}
     for key, (lo, hi) in LIMITS.items():

@@ -190,7 +190,8 @@ def job_page(request, project_id: int, job_id: int):
 @login_required
 def train_form_page(request, project_id: int):
     """GET: the training form. POST: queue the job and go to its page."""
-    from jobs.training import DEFAULTS, MODE_CHOICES
+    from detector.config import ALL_TRANSFER_MODES
+    from jobs.training import DEFAULTS
 
     project = _page_project(request, project_id)
     require_role(user=request.user, project=project, role=Role.REVIEWER)
@@ -211,7 +212,7 @@ def train_form_page(request, project_id: int):
     data = {split: selectors.verified_revisions(project=project, split=split)
             for split in (Split.TRAIN, Split.VALIDATION, Split.TEST)}
     return render(request, "jobs/train_form.html", {
-        "project": project, "values": values, "error": error, "modes": MODE_CHOICES,
+        "project": project, "values": values, "error": error, "modes": ALL_TRANSFER_MODES,
         "models": list(selectors.models_for_project(project=project)),
         "train_songs": data[Split.TRAIN], "validation_songs": data[Split.VALIDATION], "test_songs": data[Split.TEST],
     }, status=400 if error else 200)
