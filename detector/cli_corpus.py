@@ -69,6 +69,9 @@ def add_parser(subparsers) -> None:
     m.add_argument("--max-scores", type=int, default=200, help="how many corpus scores to draw from")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--workers", type=int, default=1)
+    m.add_argument("--lead", action="store_true",
+                   help="put the tune in front on a lead instrument (overdriven guitar, sax, synth lead ...) "
+                        "mixed like a voice: hard negatives")
     m.add_argument("--quiet", action="store_true")
 
 
@@ -97,6 +100,7 @@ def run(args) -> int:
         print(json.dumps({**info, "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
     else:
         info = corpus.render_music(out=args.out, n=args.n, seconds=args.seconds, seed=args.seed,
-                                   max_scores=args.max_scores, workers=args.workers, progress=not args.quiet)
+                                   max_scores=args.max_scores, workers=args.workers, progress=not args.quiet,
+                                   lead=args.lead)
         print(json.dumps({**info, "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
     return 0

@@ -902,7 +902,11 @@ _PROGRAMS_MELODIC = [0, 1, 2, 4, 5, 6, 7, 11, 16, 17, 18, 19, 21, 22, 24, 25, 26
                      82, 87, 88, 89, 90, 92, 94, 104, 105, 108]
 _PROGRAMS_BASS = [32, 33, 34, 35, 36, 38, 39, 42, 43, 58, 70]
 _PROGRAMS_CHORD = [0, 1, 4, 5, 16, 17, 19, 24, 25, 26, 27, 29, 30, 48, 49, 50, 61, 88, 89, 90, 92, 94]
-assert not FORBIDDEN_PROGRAMS & set(_PROGRAMS_MELODIC + _PROGRAMS_BASS + _PROGRAMS_CHORD)
+#: programs that carry a tune the way a singer does (held, gliding, often distorted): the hard
+#: negatives of ``render_music(lead=True)``
+_PROGRAMS_LEAD = [16, 17, 19, 21, 22, 26, 27, 29, 30, 40, 41, 56, 57, 64, 65, 66, 68, 71, 73, 80, 81, 82, 84,
+                  86, 87, 110]
+assert not FORBIDDEN_PROGRAMS & set(_PROGRAMS_MELODIC + _PROGRAMS_BASS + _PROGRAMS_CHORD + _PROGRAMS_LEAD)
 
 _MUSIC21_COMPOSERS = ["bach", "beethoven", "mozart", "haydn", "palestrina", "monteverdi", "schumann_robert",
                       "schumann_clara", "trecento", "josquin", "handel", "corelli", "joplin", "chopin",
@@ -1026,8 +1030,14 @@ def _drums(rng: np.random.Generator, length_ql: float, bar_ql: float) -> list[tu
     return [n for n in notes if n[0] < length_ql]
 
 
-def _arrange(score: dict, rng: np.random.Generator, seconds: float) -> tuple[_Midi, dict]:
-    """A random pop-ish arrangement of ``score`` lasting about ``seconds``."""
+def _arrange(score: dict, rng: np.random.Generator, seconds: float,
+             lead_rng: np.random.Generator | None = None) -> tuple[_Midi, _Midi | None, dict]:
+    """A random pop-ish arrangement of ``score`` lasting about ``seconds``.
+
+    With ``lead_rng`` the highest part is split off into its own MIDI file on a lead program
+    (:data:`_PROGRAMS_LEAD`), moved into a singer's range, so that it can be mixed in front; the
+    other draws come from ``rng`` exactly as without it.
+    """
     bpm = float(rng.uniform(70, 150))
     need_ql = seconds * bpm / 60.0 + 2.0
     length = score["length_ql"]
@@ -1039,6 +1049,8 @@ def _arrange(score: dict, rng: np.random.Generator, seconds: float) -> tuple[_Mi
     channels = [c for c in range(16) if c != 9]
     lows = [np.mean([p for _, _, p in part]) for part in parts]
     bass_idx = int(np.argmin(lows)) if len(parts) > 1 else -1
+    lead_idx = int(np.argmax(lows)) if lead_rng is not None and len(parts) > 1 else -1
+    lead_midi, lead_info = None, {}
     for i, part in enumerate(parts[:8]):
         # loop the piece when it is shorter than needed
         notes = []
@@ -1058,17 +1070,70 @@ def _arrange(score: dict, rng: np.random.Generator, seconds: float) -> tuple[_Mi
             prog = pool[int(rng.integers(len(pool)))]
             shift = int(rng.choice([0, 0, 0, 12, -12]))
         vel = int(rng.integers(55, 110))
+        if i == lead_idx:
+            lead_midi, lead_info = _lead(notes, lead_rng, bpm)
+            continue
         midi.track(channels[i % 15], prog, [(t, d, p + shift, vel + int(rng.integers(-8, 9))) for t, d, p in notes])
         programs.append(prog)
     drums = rng.random() < 0.75
     if drums:
         midi.track(9, None, _drums(rng, need_ql, score["bar_ql"]))
-    return midi, {"bpm": round(bpm, 1), "transpose": transpose, "programs": programs, "drums": drums,
-                  "start_ql": round(start, 2)}
+    return midi, lead_midi, {"bpm": round(bpm, 1), "transpose": transpose, "programs": programs, "drums": drums,
+                             "start_ql": round(start, 2), **lead_info}
 
 
-def _render_one(job: tuple[int, int, list[str], str, float, str]) -> dict | None:
-    index, seed, paths, out_dir, seconds, cache_dir = job
+def _lead(notes: list[tuple[float, float, int]], rng: np.random.Generator, bpm: float) -> tuple[_Midi, dict]:
+    """The tune on a lead program, its mean pitch moved to a singer's range (MIDI 55-74)."""
+    prog = _PROGRAMS_LEAD[int(rng.integers(len(_PROGRAMS_LEAD)))]
+    target = float(rng.uniform(55, 74))
+    shift = 12 * int(round((target - np.mean([p for _, _, p in notes])) / 12))
+    vel = int(rng.integers(85, 120))
+    midi = _Midi(bpm)
+    midi.track(0, prog, [(t, d, p + shift, vel + int(rng.integers(-6, 7))) for t, d, p in notes])
+    return midi, {"lead_program": prog}
+
+
+def _overdrive(y: np.ndarray, drive: float) -> np.ndarray:
+    """A guitar amp in two lines (tanh waveshaper, then a 5 kHz cabinet low-pass); sox's
+    ``overdrive`` does the same but would cost a process per clip."""
+    from scipy.signal import butter, sosfilt
+
+    x = np.tanh(drive * y / (np.max(np.abs(y)) + 1e-9))
+    return sosfilt(butter(2, 5000, fs=SAMPLE_RATE, output="sos"), x).astype(np.float32)
+
+
+def _fluidsynth(midi: _Midi, gain: str, tmp: Path) -> np.ndarray:
+    mid, wav = tmp / "x.mid", tmp / "x.wav"
+    midi.write(mid)
+    cmd = ["fluidsynth", "-ni", "-q", "-g", gain, "-r", str(SAMPLE_RATE), "-F", str(wav), "-T", "wav",
+           SOUNDFONT, str(mid)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    return _read(wav)
+
+
+def _mix_lead(backing: np.ndarray, lead: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """Put the lead in front of the backing: sometimes overdriven, with vibrato or a room, at
+    0..+9 dB over the backing (RMS), like a voice in a pop mix."""
+    info: dict = {}
+    if _rms(lead) < 1e-4:
+        return backing, info
+    if rng.random() < 0.5:
+        info["drive"] = round(float(rng.uniform(3, 30)), 1)
+        lead = _overdrive(lead, info["drive"])
+    if rng.random() < 0.4:
+        lead = _vibrato(lead, cents=float(rng.uniform(20, 60)), hz=float(rng.uniform(4.5, 6.5)),
+                        phase=float(rng.uniform(0, 2 * math.pi)))
+    if rng.random() < 0.5:
+        lead = _reverb(lead, rt60=float(rng.uniform(0.2, 1.5)), wet=float(rng.uniform(0.1, 0.4)), rng=rng)
+    n = max(len(backing), len(lead))
+    backing, lead = np.pad(backing, (0, n - len(backing))), np.pad(lead, (0, n - len(lead)))
+    info["lead_db"] = round(float(rng.uniform(0, 9)), 1)
+    lead = lead * (_rms(backing) / _rms(lead) * 10 ** (info["lead_db"] / 20)) if _rms(backing) > 1e-4 else lead
+    return (backing + lead).astype(np.float32), info
+
+
+def _render_one(job: tuple[int, int, list[str], str, float, str, bool]) -> dict | None:
+    index, seed, paths, out_dir, seconds, cache_dir, lead = job
     rng = np.random.default_rng([seed, index, 104729])
     path = paths[int(rng.integers(len(paths)))]
     cache = Path(cache_dir) / (hashlib.sha1(path.encode()).hexdigest()[:16] + ".json")
@@ -1081,19 +1146,19 @@ def _render_one(job: tuple[int, int, list[str], str, float, str]) -> dict | None
         os.replace(tmp, cache)
     if not score or score["length_ql"] < 4:
         return None
-    midi, info = _arrange(score, rng, seconds)
-    stem = f"music21-{index:06d}"
+    lead_rng = np.random.default_rng([seed, index, 7919]) if lead else None
+    midi, lead_midi, info = _arrange(score, rng, seconds, lead_rng)
+    if lead and lead_midi is None:
+        return None  # a one-part score has no tune to put in front
+    stem = f"{'lead' if lead else 'music21'}-{index:06d}"
     out = Path(out_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        mid = Path(tmp) / "x.mid"
-        midi.write(mid)
-        wav = Path(tmp) / "x.wav"
         gain = f"{float(rng.uniform(0.4, 0.8)):.2f}"
-        cmd = ["fluidsynth", "-ni", "-q", "-g", gain, "-r", str(SAMPLE_RATE), "-F", str(wav), "-T", "wav",
-               SOUNDFONT, str(mid)]
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=300)
-            y = _read(wav)
+            y = _fluidsynth(midi, gain, Path(tmp))
+            if lead_midi is not None:
+                y, mix = _mix_lead(y, _fluidsynth(lead_midi, gain, Path(tmp)), lead_rng)
+                info.update(mix)
         except (OSError, subprocess.SubprocessError, RuntimeError):
             return None
     y = y[: int(seconds * SAMPLE_RATE)]
@@ -1137,8 +1202,13 @@ def render_music(
     max_scores: int = 300,
     workers: int = 1,
     progress: bool = True,
+    lead: bool = False,
 ) -> dict:
-    """Render ``n`` instrumental clips of about ``seconds`` each to ``out/music21-<i>.wav``."""
+    """Render ``n`` instrumental clips of about ``seconds`` each to ``out/music21-<i>.wav``.
+
+    ``lead=True`` writes ``out/lead-<i>.wav`` instead: the tune on an instrument mixed in front
+    the way a voice is (see :func:`_mix_lead`), the hard negatives of singing detection.
+    """
     if n <= 0:
         raise CorpusError(f"n must be positive, got {n}")
     if not Path(SOUNDFONT).is_file():
@@ -1151,7 +1221,7 @@ def render_music(
     rng = np.random.default_rng([seed, 31337])
     if len(paths) > max_scores:
         paths = sorted(str(p) for p in rng.choice(paths, size=max_scores, replace=False))
-    jobs = [(i, seed, paths, str(out), seconds, str(cache)) for i in range(n)]
+    jobs = [(i, seed, paths, str(out), seconds, str(cache), lead) for i in range(n)]
     infos = _map_jobs(_render_one, jobs, workers=workers, progress=progress, desc="music", unit="clip")
     ok = [m for m in infos if m]
     (out / "LICENSE.txt").write_text(_MUSIC_LICENCE, encoding="utf-8")

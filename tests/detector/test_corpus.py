@@ -146,16 +146,24 @@ def test_missing_or_empty_folders_and_non_empty_output_are_refused(material, tmp
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000))
-def test_arrangements_never_use_voice_or_choir_programs(seed):
+@given(st.integers(0, 10_000), st.booleans())
+def test_arrangements_never_use_voice_or_choir_programs(seed, lead):
     score = {"parts": [[(float(i), 1.0, 60 + (i % 7) + 5 * p) for i in range(16)] for p in range(4)],
              "bar_ql": 4.0, "length_ql": 16.0}
-    midi, info = corpus._arrange(score, np.random.default_rng(seed), 10.0)
+    lead_rng = np.random.default_rng(seed + 1) if lead else None
+    midi, lead_midi, info = corpus._arrange(score, np.random.default_rng(seed), 10.0, lead_rng)
     assert not FORBIDDEN_PROGRAMS & set(info["programs"])
-    for track in midi.tracks:
-        for _, msg in track:
-            if msg[0] & 0xF0 == 0xC0:
-                assert msg[1] not in FORBIDDEN_PROGRAMS
+    for m in [midi] + ([lead_midi] if lead else []):
+        for track in m.tracks:
+            for _, msg in track:
+                if msg[0] & 0xF0 == 0xC0:
+                    assert msg[1] not in FORBIDDEN_PROGRAMS
+    if lead:  # the highest part, taken out of the backing, sits in a singer's range
+        assert len(midi.tracks) == 3 + info["drums"] and info["lead_program"] not in FORBIDDEN_PROGRAMS
+        pitches = [msg[1] for _, msg in lead_midi.tracks[0] if msg[0] & 0xF0 == 0x90]
+        assert 49 <= np.mean(pitches) <= 80
+    else:
+        assert len(midi.tracks) == 4 + info["drums"] and lead_midi is None
 
 
 def test_midi_writer_refuses_voice_programs_and_writes_a_valid_header(tmp_path):
@@ -194,6 +202,28 @@ def test_music21_scores_render_to_instrumental_audio(tmp_path):
         assert not FORBIDDEN_PROGRAMS & set(rec["programs"])
         y, sr = sf.read(tmp_path / rec["file"])
         assert sr == SR and len(y) >= 3 * SR and np.sqrt(np.mean(y**2)) > 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("fluidsynth") is None or not Path(corpus.SOUNDFONT).is_file(),
+                    reason="fluidsynth / FluidR3_GM not installed")
+def test_lead_clips_put_an_instrument_in_front_of_the_backing(tmp_path):
+    info = corpus.render_music(out=tmp_path, n=3, seconds=6.0, seed=0, max_scores=3, progress=False, lead=True)
+    assert info["written"] >= 1
+    for line in (tmp_path / "music.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        assert rec["file"].startswith("lead-") and 0 <= rec["lead_db"] <= 9
+        assert rec["lead_program"] in corpus._PROGRAMS_LEAD
+        y, sr = sf.read(tmp_path / rec["file"])
+        assert sr == SR and len(y) >= 3 * SR and np.max(np.abs(y)) <= 0.71
+
+
+def test_overdrive_adds_harmonics_to_a_sine():
+    t = np.arange(SR) / SR
+    sine = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    spec = np.abs(np.fft.rfft(corpus._overdrive(sine, 20.0)))
+    assert spec[660] > 0.1 * spec[220]  # a strong 3rd harmonic where the sine had none
+    assert spec[6600] < 0.05 * spec[660]  # the cabinet low-pass keeps the top dull
 
 
 def test_cli_builds_a_corpus_and_reports_speed(material, tmp_path, capsys):
