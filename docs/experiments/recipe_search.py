@@ -4,7 +4,7 @@ Same folds as ``python -m detector experiment paper --folds 5 --seed 0`` (and th
 validation split per fold), but each fold's validation and test probabilities and weights are kept,
 so thresholds, seed ensembles and weight interpolation can be scored afterwards without retraining.
 
-    python docs/experiments/recipe_search.py run lr2e-4 --lr 2e-4 [--seed 1]   # ~5 min, 2 processes
+    python docs/experiments/recipe_search.py run lr2e-4 --lr 2e-4 [--seed 1] [--source PATH]  # ~5 min, 2 processes
     python docs/experiments/recipe_search.py score lr2e-4 [lr5e-4 ...]          # mean of the runs' probabilities
     python docs/experiments/recipe_search.py wise lr2e-4 --alphas 0.25,0.5,0.75 # source <-> fine-tuned weights
 
@@ -40,7 +40,7 @@ from detector.transfer import (
 SONGS = "../shared/data/jamendolyrics"
 OUT = Path("var/recipe-search")
 songs = FrameDataset.from_collection(SONGS, cache_dir="var/cache/jamendo")
-source = load_checkpoint("detector/weights/source.pt")
+source = None  # the source model (main() loads it before forking the fold workers)
 labels = {n: np.asarray(y, bool) for n, y in zip(songs.names, songs.labels, strict=True)}
 features = dict(zip(songs.names, songs.features, strict=True))
 
@@ -85,12 +85,16 @@ def main() -> None:
     r.add_argument("name")
     r.add_argument("--lr", type=float, required=True)
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--source", default="detector/weights/source.pt")
     s = sub.add_parser("score")
     s.add_argument("names", nargs="+")
     w = sub.add_parser("wise")
     w.add_argument("name")
     w.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
+    w.add_argument("--source", default="detector/weights/source.pt")
     args = p.parse_args()
+    global source
+    source = load_checkpoint(getattr(args, "source", "detector/weights/source.pt"))
 
     if args.cmd == "run":
         folds = list(enumerate(song_folds(len(songs), folds=5, seed=0), start=1))
