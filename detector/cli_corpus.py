@@ -57,7 +57,8 @@ def add_parser(subparsers) -> None:
     t.add_argument("-n", type=int, required=True, help="number of utterances")
     t.add_argument("--text", help="folder of Fish Fillets dialogue scripts (from scripts/get_source_material.sh); "
                                   "default: a few built-in rhymes")
-    t.add_argument("--kinds", nargs="+", default=["espeak-sing", "espeak-speech", "festival-sing", "festival-speech"])
+    t.add_argument("--kinds", nargs="+", default=["espeak-sing", "espeak-speech", "festival-sing", "festival-speech"],
+                   help="also espeak-vocables, festival-vocables: sung 'ooh', 'la', 'yeah' held over a melody")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, default=1)
     t.add_argument("--quiet", action="store_true")

@@ -699,7 +699,11 @@ def load_texts(folder: str | Path | None) -> dict[str, list[str]]:
 # ----------------------------------------------------------------------------------------------
 
 _ESPEAK_VARIANTS = None
-_SYNTH_KINDS = ("espeak-sing", "espeak-speech", "festival-sing", "festival-speech")
+_SPEECH_KINDS = ("espeak-sing", "espeak-speech", "festival-sing", "festival-speech")
+#: vocables ("ooh", "la", "yeah" ...) held over a melody: the wordless singing of refrains and
+#: backing parts, which read speech never has
+_SYNTH_KINDS = (*_SPEECH_KINDS, "espeak-vocables", "festival-vocables")
+_VOCABLES = ["ooh", "oh", "ah", "aah", "la", "na", "da", "mm", "hey", "yeah", "whoa", "ay", "oo", "doo"]
 _NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 _MAJOR = [0, 2, 4, 5, 7, 9, 11]
 _MINOR = [0, 2, 3, 5, 7, 8, 10]
@@ -770,6 +774,9 @@ def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
     lines = texts[lang]
     text = lines[int(rng.integers(len(lines)))]
     words = _words(text)[:18] or ["la", "la", "la"]
+    sung = kind.endswith(("-sing", "-vocables"))
+    if kind.endswith("-vocables"):
+        words = [str(w) for w in rng.choice(_VOCABLES, size=int(rng.integers(3, 11)))]
     out = Path(out_dir) / kind
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{kind}-{index:06d}"
@@ -784,12 +791,12 @@ def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
             variant = variants[int(rng.integers(len(variants)))]
             pitch = int(rng.integers(20, 80))
             meta.update(voice=f"{voice}+{variant}", pitch=pitch)
-            if kind == "espeak-sing":
+            if sung:
                 notes = _melody(rng, len(words))
                 parts = []
                 for w, st in zip(words, notes, strict=True):
                     pct = int(round((2 ** (st / 12) - 1) * 100))
-                    rate = int(rng.integers(30, 70))
+                    rate = int(rng.integers(20, 50) if kind == "espeak-vocables" else rng.integers(30, 70))
                     parts.append(f'<prosody pitch="{pct:+d}%" rate="{rate}%" range="0%">{_xml_escape(w)}</prosody>')
                     if rng.random() < 0.15:
                         parts.append(f'<break time="{int(rng.integers(100, 500))}ms"/>')
@@ -801,7 +808,7 @@ def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
                 cmd = ["espeak-ng", "-v", f"{voice}+{variant}", "-s", str(speed), "-p", str(pitch), "-w", str(wav),
                        " ".join(words)]
         else:
-            if kind == "festival-sing":
+            if sung:
                 bpm = int(rng.integers(60, 140))
                 tonic = int(rng.integers(0, 12))
                 base = 48 + tonic  # C3 + tonic
@@ -810,7 +817,8 @@ def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
                 for w, st in zip(words, notes, strict=True):
                     midi = base + st
                     name = f"{_NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
-                    beats = float(rng.choice([0.5, 1.0, 1.0, 1.5, 2.0]))
+                    beats = float(rng.choice([1.0, 2.0, 3.0, 4.0] if kind == "festival-vocables"
+                                             else [0.5, 1.0, 1.0, 1.5, 2.0]))
                     body.append(f'<DURATION BEATS="{beats}"><PITCH NOTE="{name}">{_xml_escape(w)}</PITCH></DURATION>')
                     if rng.random() < 0.12:
                         body.append(f'<REST BEATS="{float(rng.choice([0.5, 1.0]))}"></REST>')
@@ -856,7 +864,7 @@ def synthesize_speech(
     n: int,
     seed: int = 0,
     text_dir: str | Path | None = None,
-    kinds: Sequence[str] = _SYNTH_KINDS,
+    kinds: Sequence[str] = _SPEECH_KINDS,
     weights: Sequence[float] | None = None,
     workers: int = 1,
     progress: bool = True,
@@ -865,7 +873,8 @@ def synthesize_speech(
 
     kinds: any of ``espeak-sing`` (per-word pitch targets over a random melody, slow flat vowels),
     ``espeak-speech``, ``festival-sing`` (festival's singing mode over a random melody),
-    ``festival-speech``. ``weights`` sets their shares (default equal).
+    ``festival-speech``, and ``espeak-vocables`` / ``festival-vocables`` (sung "ooh", "la", "yeah"
+    held over a melody). ``weights`` sets their shares (default equal).
     """
     for k in kinds:
         if k not in _SYNTH_KINDS:
