@@ -85,8 +85,11 @@ def stream(
     sr: int = SAMPLE_RATE,
     max_duration: float | None = None,
     info: AudioInfo | None = None,
+    stereo: bool = False,
 ) -> Iterator[np.ndarray]:
-    """Decode ``path`` as consecutive blocks of mono float32 samples at ``sr`` Hz in ``[-1, 1]``.
+    """Decode ``path`` as consecutive blocks of mono float32 samples at ``sr`` Hz in ``[-1, 1]``;
+    with ``stereo`` as ``(k, 2)`` blocks (a mono file in both columns; more than two channels are
+    averaged into both, as their layout is unknown).
 
     The header is checked before this returns (see :func:`probe`); decoding errors, truncation and
     files longer than ``max_duration`` seconds raise :class:`AudioError` while iterating.
@@ -94,19 +97,22 @@ def stream(
     path = Path(path)
     info = info or probe(path)
     _check_limit(path, info.duration, max_duration)
-    return _decode(path, info, sr=sr, max_duration=max_duration)
+    return _decode(path, info, sr=sr, max_duration=max_duration, stereo=stereo)
 
 
-def load(path: str | os.PathLike, *, sr: int = SAMPLE_RATE, max_duration: float | None = None) -> np.ndarray:
-    """Whole file as mono float32 samples at ``sr`` Hz in ``[-1, 1]``, shape ``(n_samples,)``."""
+def load(path: str | os.PathLike, *, sr: int = SAMPLE_RATE, max_duration: float | None = None,
+         stereo: bool = False) -> np.ndarray:
+    """Whole file as mono float32 samples at ``sr`` Hz in ``[-1, 1]``, shape ``(n_samples,)``
+    (``(n_samples, 2)`` with ``stereo``, see :func:`stream`)."""
     path = Path(path)
     info = probe(path)
     expected = info.duration if max_duration is None else min(info.duration, max_duration)
-    out = np.empty(int(math.ceil(expected * sr)) + sr, dtype=np.float32)
+    out = np.empty((int(math.ceil(expected * sr)) + sr, 2) if stereo else int(math.ceil(expected * sr)) + sr,
+                   dtype=np.float32)
     n = 0
-    for block in stream(path, sr=sr, max_duration=max_duration, info=info):
+    for block in stream(path, sr=sr, max_duration=max_duration, info=info, stereo=stereo):
         if n + len(block) > len(out):
-            out = np.resize(out, max(n + len(block), int(len(out) * 1.5)))
+            out = np.resize(out, (max(n + len(block), int(len(out) * 1.5)), *out.shape[1:]))
         out[n : n + len(block)] = block
         n += len(block)
     return out[:n].copy() if len(out) - n > sr else out[:n]
@@ -242,7 +248,7 @@ def _reason(exc: Exception) -> str:
     return " ".join(str(text).split())
 
 
-def _blocks_soundfile(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+def _blocks_soundfile(path: Path, info: AudioInfo, stereo: bool) -> Iterator[np.ndarray]:
     import soundfile as sf
 
     blocksize = max(1024, int(BLOCK_SECONDS * info.sample_rate))
@@ -251,10 +257,10 @@ def _blocks_soundfile(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
             block = f.read(blocksize, dtype="float32", always_2d=True)
             if not len(block):
                 return
-            yield _downmix(block)
+            yield _downmix(block, stereo)
 
 
-def _blocks_av(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+def _blocks_av(path: Path, info: AudioInfo, stereo: bool) -> Iterator[np.ndarray]:
     import av
 
     with av.open(str(path), metadata_errors="ignore") as container:
@@ -265,32 +271,37 @@ def _blocks_av(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
         target = int(BLOCK_SECONDS * info.sample_rate)
         for frame in container.decode(s):
             for f in [frame] if frame.format.name == "fltp" else resampler.resample(frame):
-                pending.append(_frame_mono(f))
+                pending.append(_frame_samples(f, stereo))
                 n_pending += pending[-1].size
             if n_pending >= target:
                 yield np.concatenate(pending)
                 pending, n_pending = [], 0
-        pending.extend(_frame_mono(f) for f in resampler.resample(None))
+        pending.extend(_frame_samples(f, stereo) for f in resampler.resample(None))
         if pending:
             yield np.concatenate(pending)
 
 
-def _frame_mono(frame) -> np.ndarray:
-    """Channel average of a float-planar PyAV frame, shape (samples,) float32."""
+def _frame_samples(frame, stereo: bool) -> np.ndarray:
+    """Channel average of a float-planar PyAV frame, shape (samples,) float32; with ``stereo``
+    shape (samples, 2) (see :func:`stream`)."""
     planes = [np.frombuffer(p, dtype=np.float32, count=frame.samples) for p in frame.planes]
+    if stereo and len(planes) == 2:
+        return np.stack(planes, axis=1)
     if len(planes) == 1:
-        return planes[0].copy()
+        out = planes[0].copy()
+        return np.stack([out, out], axis=1) if stereo else out
     out = planes[0] + planes[1]
     for plane in planes[2:]:
         out += plane
     out *= np.float32(1.0 / len(planes))
-    return out
+    return np.stack([out, out], axis=1) if stereo else out
 
 
-def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None) -> Iterator[np.ndarray]:
+def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None,
+            stereo: bool = False) -> Iterator[np.ndarray]:
     use_sf = path.suffix.lower() in SOUNDFILE_SUFFIXES and info.container in set(_SF_CONTAINERS.values())
-    blocks = _blocks_soundfile(path, info) if use_sf else _blocks_av(path, info)
-    yield from _trim_padding(_resampled(path, info, blocks, sr=sr, max_duration=max_duration),
+    blocks = _blocks_soundfile(path, info, stereo) if use_sf else _blocks_av(path, info, stereo)
+    yield from _trim_padding(_resampled(path, info, blocks, sr=sr, max_duration=max_duration, channels=1 + stereo),
                              expected=int(round(info.duration * sr)), slack=int(PADDING_SLACK_S * sr))
 
 
@@ -317,12 +328,12 @@ def _trim_padding(blocks: Iterator[np.ndarray], *, expected: int, slack: int) ->
 
 
 def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr: int,
-               max_duration: float | None) -> Iterator[np.ndarray]:
+               max_duration: float | None, channels: int = 1) -> Iterator[np.ndarray]:
     resampler = None
     if info.sample_rate != sr:
         import soxr
 
-        resampler = soxr.ResampleStream(info.sample_rate, sr, 1, dtype="float32", quality="HQ")
+        resampler = soxr.ResampleStream(info.sample_rate, sr, channels, dtype="float32", quality="HQ")
     n_in = 0
     limit = None if max_duration is None else max_duration + 1.0
     try:
@@ -334,7 +345,8 @@ def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr:
             if len(out):
                 yield _clean(out)
         if resampler is not None:
-            out = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+            out = resampler.resample_chunk(np.zeros((0, channels) if channels > 1 else 0, dtype=np.float32),
+                                           last=True)
             if len(out):
                 yield _clean(out)
     except AudioError:
@@ -349,14 +361,17 @@ def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr:
                          f"{decoded:.1f} s could be decoded")
 
 
-def _downmix(x: np.ndarray) -> np.ndarray:
-    """(samples, channels) -> (samples,) float32 channel average (column by column: fast)."""
+def _downmix(x: np.ndarray, stereo: bool = False) -> np.ndarray:
+    """(samples, channels) -> (samples,) float32 channel average (column by column: fast); with
+    ``stereo`` -> (samples, 2) (see :func:`stream`)."""
+    if stereo and x.shape[1] == 2:
+        return np.ascontiguousarray(x, dtype=np.float32)
     out = np.array(x[:, 0], dtype=np.float32)
     for c in range(1, x.shape[1]):
         out += x[:, c]
     if x.shape[1] > 1:
         out *= np.float32(1.0 / x.shape[1])
-    return out
+    return np.stack([out, out], axis=1) if stereo else out
 
 
 def _clean(x: np.ndarray) -> np.ndarray:

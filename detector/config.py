@@ -36,6 +36,11 @@ class FeatureConfig:
     fmin: float = 27.5
     fmax: float = 8000.0
     log_offset: float = 1e-6
+    #: how a stereo file becomes the one channel the model hears: "centre" keeps what is panned to
+    #: the middle, where lead vocals sit (detector.stereo); "mono" averages the channels. The same
+    #: for mono files. Checkpoints from before this field read as "centre": the source model was
+    #: trained on mono mixtures, where the two agree.
+    mix: str = "centre"
 
     def __post_init__(self) -> None:
         if self.sample_rate != SAMPLE_RATE or self.hop_length != HOP_LENGTH:
@@ -47,6 +52,8 @@ class FeatureConfig:
             raise ValueError(f"win_length must be in (0, n_fft={self.n_fft}], got {self.win_length}")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
             raise ValueError(f"need 0 <= fmin < fmax <= {self.sample_rate / 2}, got {self.fmin}, {self.fmax}")
+        if self.mix not in ("centre", "mono"):
+            raise ValueError(f"mix must be 'centre' or 'mono', got {self.mix!r}")
         if self.n_mels < 1 or self.log_offset <= 0:
             raise ValueError(f"need n_mels >= 1 and log_offset > 0, got {self.n_mels}, {self.log_offset}")
 

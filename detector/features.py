@@ -9,7 +9,8 @@ zero-padded at both ends, and a signal of ``n`` samples gives exactly ``ceil(n /
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,22 +127,25 @@ class LogMelStream:
 
 
 def logmel(y: np.ndarray, *, config: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
-    """Log-mel spectrogram of mono ``y`` (``(n_samples,)`` at ``config.sample_rate``).
+    """Log-mel spectrogram of ``y`` at ``config.sample_rate``: mono ``(n_samples,)``, or stereo
+    ``(n_samples, 2)`` made one channel as ``config.mix`` says.
 
     Returns ``(ceil(n_samples / hop), n_mels)`` float32, natural log of mel power + ``log_offset``.
     """
     y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1:
-        raise ValueError(f"logmel expects mono audio of shape (n_samples,), got {y.shape}")
+    if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 2)):
+        raise ValueError(f"logmel expects audio of shape (n_samples,) or (n_samples, 2), got {y.shape}")
     return np.concatenate(list(logmel_blocks([y], config=config)) or
                           [np.zeros((0, config.n_mels), np.float32)])
 
 
 def logmel_blocks(blocks: Iterable[np.ndarray], *, config: FeatureConfig = DEFAULT_FEATURES):
-    """Yield log-mel frames ``(k, n_mels)`` for a stream of sample blocks (see :class:`LogMelStream`).
+    """Yield log-mel frames ``(k, n_mels)`` for a stream of sample blocks (see :class:`LogMelStream`):
+    mono ``(k,)`` blocks, or stereo ``(k, 2)`` ones made one channel as ``config.mix`` says.
 
     Long blocks are cut so that no more than a few thousand frames are computed at once.
     """
+    blocks = _one_channel(blocks, config.mix)
     stream = LogMelStream(config=config)
     step = _FRAMES_PER_BLOCK * config.hop_length
     for block in blocks:
@@ -152,6 +156,22 @@ def logmel_blocks(blocks: Iterable[np.ndarray], *, config: FeatureConfig = DEFAU
     out = stream.finish()
     if len(out):
         yield out
+
+
+def _one_channel(blocks: Iterable[np.ndarray], mix: str) -> Iterator[np.ndarray]:
+    """Mono blocks as they are; stereo ones through :func:`detector.stereo.centre_blocks` or averaged."""
+    from .stereo import centre_blocks
+
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    if first is None:
+        return
+    blocks = itertools.chain([first], blocks)
+    if mix == "centre" and np.ndim(first) == 2:
+        yield from centre_blocks(blocks)
+        return
+    for block in blocks:
+        yield block.mean(axis=1, dtype=np.float32) if np.ndim(block) == 2 else block
 
 
 @dataclass

@@ -205,13 +205,14 @@ class _CountedBlocks:
     and calling ``progress(fraction decoded, at most cap)`` after each block."""
 
     def __init__(self, path, *, sr: int, max_duration: float | None, info: AudioInfo,
-                 progress: Callable[[float], None] | None, cap: float = 1.0) -> None:
-        self.path, self.sr, self.max_duration, self.info = path, sr, max_duration, info
+                 progress: Callable[[float], None] | None, cap: float = 1.0, stereo: bool = False) -> None:
+        self.path, self.sr, self.max_duration, self.info, self.stereo = path, sr, max_duration, info, stereo
         self.progress, self.cap = progress, cap
         self.n_samples = 0
 
     def __iter__(self):
-        for block in stream(self.path, sr=self.sr, max_duration=self.max_duration, info=self.info):
+        for block in stream(self.path, sr=self.sr, max_duration=self.max_duration, info=self.info,
+                            stereo=self.stereo):
             self.n_samples += len(block)
             if self.progress is not None:
                 self.progress(min(self.cap, self.n_samples / self.sr / self.info.duration))
@@ -231,7 +232,8 @@ def file_features(
     the features (~32 KB per second) plus one block. ``progress(fraction)`` follows the decoding.
     """
     info = probe(path)
-    blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress)
+    blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
+                            stereo=config.mix == "centre")
     out = np.empty((int(math.ceil(info.duration * FRAME_RATE)) + FRAME_RATE, config.n_mels), np.float32)
     n = 0
     for part in logmel_blocks(blocks, config=config):
@@ -260,7 +262,7 @@ def detect_file(
     info = probe(path)
     # decoding reports up to 0.99: the last step (post-processing) reports 1.0 below
     blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
-                            cap=0.99)
+                            cap=0.99, stereo=config.mix == "centre")
     p = predict_stream(bundle, logmel_blocks(blocks, config=config))
     duration = blocks.n_samples / config.sample_rate
     segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)

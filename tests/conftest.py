@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+from jobs_support import stop_process  # noqa: E402
 
 SERVICES_REQUIRED = os.environ.get("SINGSCOPE_REQUIRE_SERVICES") == "1"
 
@@ -110,15 +112,8 @@ class WorkerProcess:
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
-        if getattr(self, "log_file", None):
-            self.log_file.close()
+        if self.proc:
+            stop_process(self.proc, getattr(self, "log_file", None))
 
 
 @pytest.fixture(scope="session")

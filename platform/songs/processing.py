@@ -78,9 +78,11 @@ def song_process_handler(*, job, ctx) -> dict:
             peaks = PeakAccumulator()
             max_duration = settings.MAX_AUDIO_MINUTES * 60
 
+            stereo = bundle is not None and bundle.feature_config.mix == "centre"  # the model hears the centre
+
             def blocks():
-                for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info):
-                    peaks.push(block)
+                for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info, stereo=stereo):
+                    peaks.push(block.mean(axis=1, dtype=np.float32) if stereo else block)
                     ctx.progress(0.05 + 0.6 * min(1.0, peaks.n_samples / PEAKS_SAMPLE_RATE / info.duration),
                                  "Decoding, waveform" + (" and features" if bundle is not None else ""))
                     yield block

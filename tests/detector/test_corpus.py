@@ -179,8 +179,12 @@ def test_midi_writer_refuses_voice_programs_and_writes_a_valid_header(tmp_path):
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_espeak_synthesis_writes_audio_with_exact_endpoints(tmp_path):
-    info = corpus.synthesize_speech(out=tmp_path, n=3, seed=0, kinds=["espeak-sing", "espeak-speech"], progress=False)
-    assert info["written"] == 3
+    info = corpus.synthesize_speech(out=tmp_path, n=4, seed=0, kinds=["espeak-sing", "espeak-speech", "espeak-vocables"],
+                                    progress=False)
+    assert info["written"] == 4
+    vocables = [json.loads(line) for line in (tmp_path / "synth.jsonl").read_text().splitlines()
+                if '"espeak-vocables"' in line]
+    assert vocables and all(set(m["text"].split()) <= set(corpus._VOCABLES) for m in vocables)
     for wav in Path(tmp_path).rglob("*.wav"):
         y, sr = sf.read(wav)
         spans = read_alignment(wav.with_suffix(".lab"))

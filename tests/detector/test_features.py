@@ -28,9 +28,9 @@ def test_logmel_follows_the_number_of_bands_in_the_config():
     assert logmel(tone(0.5), config=FeatureConfig(n_mels=64)).shape == (50, 64)
 
 
-def test_logmel_refuses_multichannel_input():
-    with pytest.raises(ValueError, match="mono"):
-        logmel(np.zeros((100, 2)))
+def test_logmel_refuses_more_than_two_channels():
+    with pytest.raises(ValueError, match=r"\(n_samples, 2\)"):
+        logmel(np.zeros((100, 3)))
 
 
 @pytest.mark.parametrize(("start", "end"), [(1.0, 2.0), (0.503, 1.257), (0.0, 0.3)])

@@ -17,7 +17,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
-from jobs_support import wait_for  # noqa: E402  (re-exported for the fault tests)
+from jobs_support import stop_process, wait_for  # noqa: E402  (wait_for re-exported for the fault tests)
 
 SR = 16000
 
@@ -162,11 +162,4 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
-        self.log_file.close()
+        stop_process(self.proc, self.log_file)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
 import time
 import uuid
 
@@ -106,3 +108,17 @@ def wait_for(predicate, *, timeout: float, what: str, log=None):
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"\nlog:\n{log()}" if log else ""))
+
+
+def stop_process(proc: subprocess.Popen, log_file=None) -> None:
+    """Stop a server started with ``start_new_session=True``: SIGTERM, and after 20 s SIGKILL to its
+    whole process group (a worker's pool children included); then close its log."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    if log_file is not None:
+        log_file.close()
