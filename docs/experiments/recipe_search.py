@@ -9,6 +9,8 @@ so thresholds, seed ensembles and weight interpolation can be scored afterwards 
     python docs/experiments/recipe_search.py wise lr2e-4 --alphas 0.25,0.5,0.75 # source <-> fine-tuned weights
 
 Runs are stored in var/recipe-search/<name>.pkl. Run from the repo root with PYTHONPATH=platform:.
+Features follow ``FeatureConfig()``: the centre front end since it became the default (the lr /
+seed / ensemble rows of paper.md's search were run before, on the channel average).
 """
 
 from __future__ import annotations
