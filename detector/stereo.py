@@ -3,8 +3,9 @@
 Pop mixes put the lead voice in the centre and spread guitars, keys and effects to the sides; a
 plain channel average hands the model all of it at once. :func:`centre` keeps each time-frequency
 bin in proportion to how alike the two channels are there (Avendano & Jot's inter-channel
-similarity, 2002): ``mask = clip(Re(L R*) / ((|L|^2 + |R|^2) / 2), 0, 1) ** 2``, both terms averaged
-over five 16 ms frames so that the phase agreement means something, applied to ``(L + R) / 2``.
+similarity, 2002): ``mask = clip(Re(L R*) / ((|L|^2 + |R|^2) / 2), 0, 1) ** 2``, both terms
+averaged over five consecutive frames (16 ms apart) so that the phase agreement means something,
+applied to ``(L + R) / 2``.
 A bin present in one channel only, or in both with opposite phase, is removed; a centred bin
 passes unchanged, so a mono file (``L == R``) comes back as it went in.
 
