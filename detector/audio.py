@@ -272,7 +272,7 @@ def _blocks_av(path: Path, info: AudioInfo, stereo: bool) -> Iterator[np.ndarray
         for frame in container.decode(s):
             for f in [frame] if frame.format.name == "fltp" else resampler.resample(frame):
                 pending.append(_frame_samples(f, stereo))
-                n_pending += pending[-1].size
+                n_pending += len(pending[-1])
             if n_pending >= target:
                 yield np.concatenate(pending)
                 pending, n_pending = [], 0

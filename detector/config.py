@@ -57,6 +57,11 @@ class FeatureConfig:
         if self.n_mels < 1 or self.log_offset <= 0:
             raise ValueError(f"need n_mels >= 1 and log_offset > 0, got {self.n_mels}, {self.log_offset}")
 
+    @property
+    def stereo_input(self) -> bool:
+        """Whether the front end needs both channels of a file (decode with ``stereo=True``)."""
+        return self.mix == "centre"
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

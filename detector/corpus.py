@@ -1137,7 +1137,9 @@ def _mix_lead(backing: np.ndarray, lead: np.ndarray, rng: np.random.Generator) -
     n = max(len(backing), len(lead))
     backing, lead = np.pad(backing, (0, n - len(backing))), np.pad(lead, (0, n - len(lead)))
     info["lead_db"] = round(float(rng.uniform(0, 9)), 1)
-    lead = lead * (_rms(backing) / _rms(lead) * 10 ** (info["lead_db"] / 20)) if _rms(backing) > 1e-4 else lead
+    level = _rms(backing)
+    if level > 1e-4:
+        lead = lead * (level / _rms(lead) * 10 ** (info["lead_db"] / 20))
     return (backing + lead).astype(np.float32), info
 
 

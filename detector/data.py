@@ -203,7 +203,7 @@ class FrameDataset:
 def _item(audio: Path, lab: Path, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     from detector.audio import load
 
-    y = load(audio, sr=cfg.sample_rate, stereo=cfg.mix == "centre")
+    y = load(audio, sr=cfg.sample_rate, stereo=cfg.stereo_input)
     feats = logmel(y, config=cfg)
     n = n_frames(len(y), hop_length=cfg.hop_length)
     if len(feats) != n:  # keep the grid contract even if the front end pads differently

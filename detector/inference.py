@@ -233,7 +233,7 @@ def file_features(
     """
     info = probe(path)
     blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
-                            stereo=config.mix == "centre")
+                            stereo=config.stereo_input)
     out = np.empty((int(math.ceil(info.duration * FRAME_RATE)) + FRAME_RATE, config.n_mels), np.float32)
     n = 0
     for part in logmel_blocks(blocks, config=config):
@@ -262,7 +262,7 @@ def detect_file(
     info = probe(path)
     # decoding reports up to 0.99: the last step (post-processing) reports 1.0 below
     blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
-                            cap=0.99, stereo=config.mix == "centre")
+                            cap=0.99, stereo=config.stereo_input)
     p = predict_stream(bundle, logmel_blocks(blocks, config=config))
     duration = blocks.n_samples / config.sample_rate
     segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)

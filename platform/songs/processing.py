@@ -78,7 +78,7 @@ def song_process_handler(*, job, ctx) -> dict:
             peaks = PeakAccumulator()
             max_duration = settings.MAX_AUDIO_MINUTES * 60
 
-            stereo = bundle is not None and bundle.feature_config.mix == "centre"  # the model hears the centre
+            stereo = bundle is not None and bundle.feature_config.stereo_input
 
             def blocks():
                 for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info, stereo=stereo):
