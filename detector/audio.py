@@ -15,13 +15,13 @@ import os
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .config import SAMPLE_RATE
-from .errors import AudioError
+from .errors import AudioError, AudioTooLong
 
 MAX_CHANNELS = 64
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 768_000
@@ -55,6 +55,9 @@ class AudioInfo:
     channels: int
     codec: str
     container: str
+    #: the header only estimates the length (an MP3 without a Xing/Info/VBRI frame: FFmpeg guesses from
+    #: the bit rate and the file size, cover art included); decoding is the truth (:func:`scan`)
+    estimated: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,8 +99,27 @@ def stream(
     """
     path = Path(path)
     info = info or probe(path)
-    _check_limit(path, info.duration, max_duration)
+    if not info.estimated:  # an estimate may be long or short: the decoder checks the limit as it goes
+        _check_limit(path, info.duration, max_duration)
     return _decode(path, info, sr=sr, max_duration=max_duration, stereo=stereo)
+
+
+def scan(path: str | os.PathLike, *, max_duration: float | None = None, info: AudioInfo | None = None) -> AudioInfo:
+    """Decode the whole file with the decoder :func:`stream` uses (at its own rate, nothing kept) and
+    return its header info with the **decoded** duration (``estimated`` False).
+
+    About 0.05 s per minute of audio. Raises :class:`AudioError` for anything :func:`stream` would
+    refuse: a truncated file (when its header states the length exactly), corrupt data, invalid
+    samples; :class:`AudioTooLong` past ``max_duration`` seconds.
+    """
+    path = Path(path)
+    info = info or probe(path)
+    if not info.estimated:
+        _check_limit(path, info.duration, max_duration)
+    n = 0
+    for block in _decode(path, info, sr=info.sample_rate, max_duration=max_duration):
+        n += len(block)
+    return replace(info, duration=n / info.sample_rate, estimated=False)
 
 
 def load(path: str | os.PathLike, *, sr: int = SAMPLE_RATE, max_duration: float | None = None,
@@ -149,7 +171,7 @@ def _check_info(path: Path, info: AudioInfo) -> None:
 
 def _check_limit(path: Path, duration: float, max_duration: float | None) -> None:
     if max_duration is not None and duration > max_duration:
-        raise AudioError(f"{path}: is {duration:.1f} s long, over the {max_duration:.1f} s limit")
+        raise AudioTooLong(f"{path}: is {duration:.1f} s long, over the {max_duration:.1f} s limit")
 
 
 def _probe_soundfile(path: Path) -> AudioInfo | None:
@@ -220,7 +242,8 @@ def _probe_av(path: Path) -> AudioInfo:
                 codec = codec[:-2]
             name = container.format.name
             return AudioInfo(duration, int(cc.sample_rate or 0), int(cc.channels or 0), codec,
-                             _AV_CONTAINERS.get(name, name.split(",")[0]))
+                             _AV_CONTAINERS.get(name, name.split(",")[0]),
+                             estimated=name == "mp3" and not _mp3_states_length(path))
     except AudioError:
         raise
     except Exception as exc:
@@ -229,6 +252,18 @@ def _probe_av(path: Path) -> AudioInfo:
         if head[4:8] == b"ftyp":  # an MP4 / M4A whose index (moov box) is missing: usually cut short
             raise AudioError(f"{path}: truncated or corrupt MP4/M4A file ({_reason(exc)})") from None
         raise AudioError(f"{path}: not a decodable audio file ({_reason(exc)})") from None
+
+
+def _mp3_states_length(path: Path) -> bool:
+    """Whether an MP3 carries a Xing/Info/VBRI frame (its exact frame count): mutagen's bitrate mode is
+    UNKNOWN exactly when none is there, and FFmpeg's duration is then a guess from the bit rate."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3, BitrateMode
+
+    try:
+        return MP3(str(path)).info.bitrate_mode != BitrateMode.UNKNOWN
+    except (MutagenError, OSError, ValueError):
+        return False
 
 
 def _demuxed_seconds(container, s) -> float:
@@ -301,8 +336,11 @@ def _decode(path: Path, info: AudioInfo, *, sr: int, max_duration: float | None,
             stereo: bool = False) -> Iterator[np.ndarray]:
     use_sf = path.suffix.lower() in SOUNDFILE_SUFFIXES and info.container in set(_SF_CONTAINERS.values())
     blocks = _blocks_soundfile(path, info, stereo) if use_sf else _blocks_av(path, info, stereo)
-    yield from _trim_padding(_resampled(path, info, blocks, sr=sr, max_duration=max_duration, channels=1 + stereo),
-                             expected=int(round(info.duration * sr)), slack=int(PADDING_SLACK_S * sr))
+    decoded = _resampled(path, info, blocks, sr=sr, max_duration=max_duration, channels=1 + stereo)
+    if info.estimated:  # no exact length to trim codec padding to
+        yield from decoded
+        return
+    yield from _trim_padding(decoded, expected=int(round(info.duration * sr)), slack=int(PADDING_SLACK_S * sr))
 
 
 def _trim_padding(blocks: Iterator[np.ndarray], *, expected: int, slack: int) -> Iterator[np.ndarray]:
@@ -356,7 +394,7 @@ def _resampled(path: Path, info: AudioInfo, blocks: Iterator[np.ndarray], *, sr:
     decoded = n_in / info.sample_rate
     if decoded <= 0:
         raise AudioError(f"{path}: contains no audio (zero length)")
-    if info.duration - decoded > max(1.0, 0.05 * info.duration):
+    if not info.estimated and info.duration - decoded > max(1.0, 0.05 * info.duration):
         raise AudioError(f"{path}: truncated: header declares {info.duration:.1f} s but only "
                          f"{decoded:.1f} s could be decoded")
 

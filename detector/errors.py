@@ -13,6 +13,10 @@ class AudioError(DetectorError):
     """An audio file cannot be used: not audio, truncated, empty, absurd header, too long."""
 
 
+class AudioTooLong(AudioError):
+    """An audio file is longer than the caller's limit (``max_duration``)."""
+
+
 class FormatError(DetectorError):
     """An annotation (segments) file or value is malformed."""
 

@@ -197,7 +197,7 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
     from songs.models import Split
     from songs.services import song_create
 
-    from detector.audio import probe
+    from detector.audio import scan as audio_scan
     from detector.errors import DetectorError
 
     if state not in IMPORT_STATES:
@@ -213,7 +213,7 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
         try:
             segments = None
             if item.labels is not None:
-                segments = _read_labels(item, duration=probe(item.audio).duration)  # bad labels: fail before storing
+                segments = _read_labels(item, duration=audio_scan(item.audio).duration)  # bad labels: fail before storing
             song = _import_one(project=project, item=item, actor=actor, state=state, split=split or item.split,
                                has_labels=segments is not None, song_create=song_create)
             vocal = [s for s in song.imported_segments if s.is_vocal] if song.imported_segments else []

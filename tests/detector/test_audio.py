@@ -177,3 +177,43 @@ def test_the_duration_limit_also_holds_when_the_header_lies(tmp_path, monkeypatc
 def test_a_video_file_without_sound_has_no_audio_stream(tmp_path):
     ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "mpeg4", str(tmp_path / "silent.mp4"))
     assert_audio_error(tmp_path / "silent.mp4", "no audio stream")
+
+
+@pytest.fixture(scope="module")
+def mp3_without_xing_with_cover_art(tmp_path_factory):
+    """A 6 s constant-bitrate MP3 with no Xing/Info frame and 1.6 MB of ID3v2 cover art: FFmpeg and
+    libsndfile both take the art for audio when they guess the length from the bit rate."""
+    folder = tmp_path_factory.mktemp("mp3art")
+    sf.write(folder / "song.wav", tone(6.0, sr=44100, channels=2), 44100)
+    ffmpeg("-i", str(folder / "song.wav"), "-c:a", "libmp3lame", "-b:a", "128k", str(folder / "plain.mp3"))
+    ffmpeg("-f", "lavfi", "-i", "nullsrc=s=1500x1500,geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "1",
+           str(folder / "cover.jpg"))
+    ffmpeg("-i", str(folder / "plain.mp3"), "-i", str(folder / "cover.jpg"), "-map", "0:a", "-map", "1", "-c", "copy",
+           "-id3v2_version", "3", "-write_xing", "0", str(folder / "art.mp3"))
+    return folder / "art.mp3"
+
+
+def test_an_mp3_without_xing_and_with_cover_art_decodes_whole(mp3_without_xing_with_cover_art):
+    path = mp3_without_xing_with_cover_art
+    info = probe(path)
+    assert info.estimated
+    assert sf.info(str(path)).duration > 7.0  # libsndfile's guess counts the picture as audio
+    assert abs(audio.scan(path).duration - 6.0) < 0.1
+    assert abs(len(load(path)) / 16000 - 6.0) < 0.1
+
+
+def test_scan_takes_the_duration_from_decoding_and_still_refuses_a_truncated_file(audio_files, tmp_path):
+    info = audio.scan(audio_files["mp3"])
+    assert not info.estimated and abs(info.duration - FIXTURE_SECONDS) < 0.06
+    data = audio_files["mp3"].read_bytes()  # ffmpeg writes a Xing frame: the length is stated exactly
+    (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 2])
+    assert_audio_error(tmp_path / "cut.mp3", "truncated")
+    with pytest.raises(AudioError, match="truncated"):
+        audio.scan(tmp_path / "cut.mp3")
+
+
+def test_scan_stops_at_the_length_limit_with_a_too_long_error(audio_files):
+    from detector.errors import AudioTooLong
+
+    with pytest.raises(AudioTooLong, match="over the 1.0 s limit"):
+        audio.scan(audio_files["mp3"], max_duration=1.0)

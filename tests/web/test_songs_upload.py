@@ -219,3 +219,38 @@ def test_an_over_long_title_is_refused(logged_in_client, project, settings, uplo
     r = post(logged_in_client, project, "a.wav", wav_bytes(1.0), title="x" * 301)
     assert r.status_code == 400 and "300" in r.json()["error"]
     assert_nothing_left(settings, upload_tmp)
+
+
+def _mp3_without_xing_with_cover_art(folder: Path, seconds: float = 6.0) -> bytes:
+    """A constant-bitrate MP3 without a Xing/Info frame and with 1.6 MB of ID3v2 cover art: the
+    header length guesses (libsndfile's, FFmpeg's) count the picture as audio."""
+    import subprocess
+
+    def ff(*args):
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+    (folder / "plain.mp3").write_bytes(encode("mp3", seconds))
+    ff("-f", "lavfi", "-i", "nullsrc=s=1500x1500,geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "1",
+       str(folder / "cover.jpg"))
+    ff("-i", str(folder / "plain.mp3"), "-i", str(folder / "cover.jpg"), "-map", "0:a", "-map", "1", "-c", "copy",
+       "-id3v2_version", "3", "-write_xing", "0", str(folder / "art.mp3"))
+    return (folder / "art.mp3").read_bytes()
+
+
+def test_an_mp3_with_cover_art_and_no_xing_frame_is_accepted_with_its_decoded_duration(
+        logged_in_client, project, tmp_path):
+    r = post(logged_in_client, project, "art.mp3", _mp3_without_xing_with_cover_art(tmp_path))
+    assert r.status_code == 201, r.content
+    assert r.json()["duration"] == pytest.approx(6.0, abs=0.1)
+
+
+def test_bulk_import_accepts_the_same_mp3(project, user, tmp_path):
+    from datasets import services
+
+    song_dir = tmp_path / "collection" / "art"
+    song_dir.mkdir(parents=True)
+    (song_dir / "audio.mp3").write_bytes(_mp3_without_xing_with_cover_art(tmp_path))
+    (song_dir / "labels.lab").write_text("1.000\t5.900\tsing\n")
+    result = services.dataset_import(project=project, root=tmp_path / "collection", actor=user)
+    assert result["failed"] == [] and [c["name"] for c in result["created"]] == ["art"]
+    assert Song.objects.get().duration == pytest.approx(6.0, abs=0.1)
