@@ -21,6 +21,10 @@ class FormatError(DetectorError):
     """An annotation (segments) file or value is malformed."""
 
 
+class CorpusError(DetectorError, ValueError):
+    """A bad corpus input (missing folder, no audio, bad range); the message names the value."""
+
+
 class CheckpointError(DetectorError):
     """A checkpoint file is unreadable, incomplete or does not match what the caller expects."""
 

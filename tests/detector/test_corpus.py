@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector import corpus
-from detector.corpus import FORBIDDEN_PROGRAMS, CorpusError, MixConfig, build_source_corpus, read_manifest
+from detector.corpus import (
+    FORBIDDEN_PROGRAMS,
+    CorpusError,
+    MixConfig,
+    build_source_corpus,
+    music,
+    read_manifest,
+    speech,
+)
 from detector.vad import read_alignment
 
 SR = 16000
@@ -151,7 +159,7 @@ def test_arrangements_never_use_voice_or_choir_programs(seed, lead):
     score = {"parts": [[(float(i), 1.0, 60 + (i % 7) + 5 * p) for i in range(16)] for p in range(4)],
              "bar_ql": 4.0, "length_ql": 16.0}
     lead_rng = np.random.default_rng(seed + 1) if lead else None
-    midi, lead_midi, info = corpus._arrange(score, np.random.default_rng(seed), 10.0, lead_rng)
+    midi, lead_midi, info = music._arrange(score, np.random.default_rng(seed), 10.0, lead_rng)
     assert not FORBIDDEN_PROGRAMS & set(info["programs"])
     for m in [midi] + ([lead_midi] if lead else []):
         for track in m.tracks:
@@ -167,11 +175,11 @@ def test_arrangements_never_use_voice_or_choir_programs(seed, lead):
 
 
 def test_midi_writer_refuses_voice_programs_and_writes_a_valid_header(tmp_path):
-    m = corpus._Midi(120)
+    m = music._Midi(120)
     with pytest.raises(CorpusError, match="52"):
         m.track(0, 52, [(0.0, 1.0, 60, 100)])
     m.track(0, 0, [(0.0, 1.0, 60, 100)])
-    m.track(9, None, corpus._drums(np.random.default_rng(0), 8.0, 4.0))
+    m.track(9, None, music._drums(np.random.default_rng(0), 8.0, 4.0))
     m.write(tmp_path / "x.mid")
     data = (tmp_path / "x.mid").read_bytes()
     assert data[:4] == b"MThd" and data.count(b"MTrk") == 3
@@ -184,7 +192,7 @@ def test_espeak_synthesis_writes_audio_with_exact_endpoints(tmp_path):
     assert info["written"] == 4
     vocables = [json.loads(line) for line in (tmp_path / "synth.jsonl").read_text().splitlines()
                 if '"espeak-vocables"' in line]
-    assert vocables and all(set(m["text"].split()) <= set(corpus._VOCABLES) for m in vocables)
+    assert vocables and all(set(m["text"].split()) <= set(speech._VOCABLES) for m in vocables)
     for wav in Path(tmp_path).rglob("*.wav"):
         y, sr = sf.read(wav)
         spans = read_alignment(wav.with_suffix(".lab"))
@@ -217,7 +225,7 @@ def test_lead_clips_put_an_instrument_in_front_of_the_backing(tmp_path):
     for line in (tmp_path / "music.jsonl").read_text().splitlines():
         rec = json.loads(line)
         assert rec["file"].startswith("lead-") and 0 <= rec["lead_db"] <= 9
-        assert rec["lead_program"] in corpus._PROGRAMS_LEAD
+        assert rec["lead_program"] in music._PROGRAMS_LEAD
         y, sr = sf.read(tmp_path / rec["file"])
         assert sr == SR and len(y) >= 3 * SR and np.max(np.abs(y)) <= 0.71
 
@@ -225,7 +233,7 @@ def test_lead_clips_put_an_instrument_in_front_of_the_backing(tmp_path):
 def test_overdrive_adds_harmonics_to_a_sine():
     t = np.arange(SR) / SR
     sine = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    spec = np.abs(np.fft.rfft(corpus._overdrive(sine, 20.0)))
+    spec = np.abs(np.fft.rfft(music._overdrive(sine, 20.0)))
     assert spec[660] > 0.1 * spec[220]  # a strong 3rd harmonic where the sine had none
     assert spec[6600] < 0.05 * spec[660]  # the cabinet low-pass keeps the top dull
 
