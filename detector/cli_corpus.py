@@ -3,6 +3,7 @@
     corpus synth-speech --out DIR -n N [--text DIR]       espeak-ng / festival speech and singing
     corpus render-music --out DIR -n N [--seconds S]      music21 scores -> fluidsynth instrumentals
     corpus source --speech DIR... --music DIR... --hours H --out DIR --seed S
+    corpus stems --from DIR --out DIR                     real vocal stems + mixes at 16 kHz, split
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def add_parser(subparsers) -> None:
     t.add_argument("--workers", type=int, default=1)
     t.add_argument("--quiet", action="store_true")
 
+    st = sub.add_parser("stems", help="real vocal stems and their mixes (musdb layout) at 16 kHz, with "
+                                      "labels from the stems and a fixed train/dev/test split")
+    st.add_argument("--from", dest="src", required=True, help="folder of <track>/audio.* + vocals.* "
+                                                              "(e.g. ../shared/data/musdb-cc)")
+    st.add_argument("--out", "-o", required=True)
+
     m = sub.add_parser("render-music", help="render instrumental music from the music21 corpus with fluidsynth")
     m.add_argument("--out", "-o", required=True)
     m.add_argument("-n", type=int, required=True, help="number of clips")
@@ -95,6 +102,12 @@ def run(args) -> int:
         tot = summary["totals"]
         print(json.dumps({"out": args.out, **tot, "build_minutes": round(minutes, 2),
                           "hours_per_minute": round(tot["hours"] / max(minutes, 1e-9), 4)}, indent=2))
+    elif args.corpus_command == "stems":
+        from detector.corpus.stems import prepare_stems
+
+        info = prepare_stems(src=args.src, out=args.out)
+        print(json.dumps({"out": args.out, "splits": info["splits"], "tracks": len(info["tracks"]),
+                          "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
     elif args.corpus_command == "synth-speech":
         info = corpus.synthesize_speech(out=args.out, n=args.n, seed=args.seed, text_dir=args.text, kinds=args.kinds,
                                         workers=args.workers, progress=not args.quiet)

@@ -25,18 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from detector.config import FeatureConfig, n_frames
-from detector.errors import DetectorError
+from detector.errors import DataError
 from detector.features import logmel
 from detector.labels import intervals_to_frames
 from detector.vad import read_alignment
 
-__all__ = ["FrameDataset", "find_items", "DataError"]
+__all__ = ["FrameDataset", "find_items", "DataError", "Labels"]
+
+#: an item's labels: a ``.lab`` file, vocal ``(start, end)`` spans in seconds, or None (no voice)
+Labels = Path | str | Sequence[tuple[float, float]] | None
 
 AUDIO_EXTS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aif", ".aiff", ".webm")
-
-
-class DataError(DetectorError, ValueError):
-    """A collection that cannot be read (missing folder, no items, an item without labels)."""
 
 
 def find_items(folder: str | Path) -> list[tuple[str, Path, Path]]:
@@ -89,22 +88,38 @@ class FrameDataset:
         progress: bool = False,
     ) -> FrameDataset:
         """Read a labelled collection; ``names`` keeps only those items (in that order)."""
-        cfg = feature_config or FeatureConfig()
         items = find_items(folder)
         if names is not None:
-            by_name = {n: it for n, *it in [(i[0], i[1], i[2]) for i in items]}
+            by_name = {n: (n, a, lab) for n, a, lab in items}
             missing = [n for n in names if n not in by_name]
             if missing:
                 raise DataError(f"collection {str(folder)!r} has no item(s) {', '.join(missing)}")
-            items = [(n, *by_name[n]) for n in names]
+            items = [by_name[n] for n in names]
+        return cls.from_items(items, feature_config=feature_config, cache_dir=cache_dir, source=str(folder),
+                              progress=progress)
+
+    @classmethod
+    def from_items(
+        cls,
+        items: Sequence[tuple[str, Path, Labels]],
+        *,
+        feature_config: FeatureConfig | None = None,
+        cache_dir: str | Path | None = None,
+        source: str = "",
+        progress: bool = False,
+    ) -> FrameDataset:
+        """``(name, audio path, labels)`` items; labels are a ``.lab`` path, a list of vocal
+        ``(start, end)`` seconds, or None (nothing vocal: instrumental music)."""
+        cfg = feature_config or FeatureConfig()
+        items = [(name, Path(audio), lab) for name, audio, lab in items]
         if cache_dir is not None:
-            return cls._cached(items, cfg, Path(cache_dir), str(folder), progress)
+            return cls._cached(items, cfg, Path(cache_dir), source, progress)
         feats, labs = [], []
         for _, audio, lab in _progress(items, progress, "features"):
             f, y = _item(audio, lab, cfg)
             feats.append(f)
             labs.append(y)
-        return cls([i[0] for i in items], feats, labs, cfg, str(folder))
+        return cls([i[0] for i in items], feats, labs, cfg, source)
 
     @classmethod
     def _cached(cls, items, cfg: FeatureConfig, cache_dir: Path, source: str, progress: bool) -> FrameDataset:
@@ -113,7 +128,7 @@ class FrameDataset:
         key.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
         for name, audio, lab in items:
             st_a = audio.stat()
-            key.update(f"{name}|{audio}|{st_a.st_size}|{st_a.st_mtime_ns}|{lab.read_text()}".encode())
+            key.update(f"{name}|{audio}|{st_a.st_size}|{st_a.st_mtime_ns}|{_label_key(lab)}".encode())
         h = key.hexdigest()[:16]
         cache_dir.mkdir(parents=True, exist_ok=True)
         fpath, ipath = cache_dir / f"feats-{h}.npy", cache_dir / f"index-{h}.npz"
@@ -200,7 +215,15 @@ class FrameDataset:
         return x, y, m
 
 
-def _item(audio: Path, lab: Path, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+def _label_key(lab: Labels) -> str:
+    if lab is None:
+        return "none"
+    if isinstance(lab, (str, Path)):
+        return Path(lab).read_text()
+    return repr([(round(float(a), 3), round(float(b), 3)) for a, b in lab])
+
+
+def _item(audio: Path, lab: Labels, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     from detector.audio import load
 
     y = load(audio, sr=cfg.sample_rate, stereo=cfg.stereo_input)
@@ -208,10 +231,15 @@ def _item(audio: Path, lab: Path, cfg: FeatureConfig) -> tuple[np.ndarray, np.nd
     n = n_frames(len(y), hop_length=cfg.hop_length)
     if len(feats) != n:  # keep the grid contract even if the front end pads differently
         feats = feats[:n] if len(feats) > n else np.pad(feats, ((0, n - len(feats)), (0, 0)), mode="edge")
-    try:
-        spans = read_alignment(lab)
-    except ValueError as exc:
-        raise DataError(str(exc)) from exc
+    if lab is None:
+        spans: list[tuple[float, float]] = []
+    elif isinstance(lab, (str, Path)):
+        try:
+            spans = read_alignment(lab)
+        except ValueError as exc:
+            raise DataError(str(exc)) from exc
+    else:
+        spans = list(lab)
     labels = intervals_to_frames(spans, n_frames=n).astype(np.uint8)
     return feats.astype(np.float16), labels
 

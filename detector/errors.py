@@ -21,6 +21,19 @@ class FormatError(DetectorError):
     """An annotation (segments) file or value is malformed."""
 
 
+class DataError(DetectorError, ValueError):
+    """A collection that cannot be read (missing folder, no items, an item without labels)."""
+
+
+class TrainingCancelled(DetectorError):
+    """Raised when the progress callback asks to stop; ``.state_path`` can resume the run."""
+
+    def __init__(self, message: str, *, state_path: str | None = None, epoch: int = 0) -> None:
+        super().__init__(message)
+        self.state_path = state_path
+        self.epoch = epoch
+
+
 class CorpusError(DetectorError, ValueError):
     """A bad corpus input (missing folder, no audio, bad range); the message names the value."""
 

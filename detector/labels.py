@@ -138,6 +138,23 @@ def vocal_intervals(segments: Iterable[Segment]) -> list[tuple[float, float]]:
     return out
 
 
+def join_intervals(
+    intervals: Iterable[tuple[float, float]], *, max_gap: float = 0.0, min_length: float = 0.0
+) -> list[tuple[float, float]]:
+    """Sorted, merged ``(start, end)`` seconds: spans less than ``max_gap`` apart become one (the
+    shared references join sung words less than 0.5 s apart), then spans shorter than
+    ``min_length`` are dropped."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted((float(a), float(b)) for a, b in intervals):
+        if e <= s:
+            continue
+        if out and s - out[-1][1] < max_gap + 1e-9:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return [(round(s, 3), round(e, 3)) for s, e in out if e - s >= min_length - 1e-9]
+
+
 def intervals_to_segments(intervals: Iterable[tuple[float, float]], *, duration: float) -> list[Segment]:
     """Full partition of ``[0, duration]``: the union of the vocal ``intervals`` (clipped), non-vocal
     elsewhere. Intervals may overlap and come in any order."""

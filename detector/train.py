@@ -42,7 +42,7 @@ from detector.augment import AugmentConfig, augment_batch, spec_mask
 from detector.checkpoint import atomic_torch_save
 from detector.config import FRAME_RATE
 from detector.data import FrameDataset
-from detector.errors import DetectorError
+from detector.errors import DetectorError, TrainingCancelled
 from detector.features import Normalization, fit_normalization
 from detector.model import CRNN
 
@@ -57,15 +57,6 @@ __all__ = [
     "evaluate",
     "evaluate_collection",
 ]
-
-
-class TrainingCancelled(DetectorError):
-    """Raised when the progress callback asks to stop; ``.state_path`` can resume the run."""
-
-    def __init__(self, message: str, *, state_path: str | None = None, epoch: int = 0) -> None:
-        super().__init__(message)
-        self.state_path = state_path
-        self.epoch = epoch
 
 
 @dataclass
@@ -175,40 +166,15 @@ def predict_probabilities(
     features: Iterable[np.ndarray],
     *,
     normalization: Normalization,
-    batch_frames: int = 60_000,
+    feature_config=None,
 ) -> list[np.ndarray]:
-    """Vocal probability per frame ``(n_frames,)`` for each raw log-mel item ``(n_frames, n_mels)``.
+    """Vocal probability per frame ``(n_frames,)`` for each raw log-mel item ``(n_frames, n_mels)``,
+    through the detection windows (:func:`detector.evaluation.predict`): what ``detect`` gives."""
+    from detector.config import FeatureConfig
+    from detector.evaluation import model_backend, predict
 
-    Whole items are run at once (the GRU sees the full context); short items are batched together
-    (zero-padded, padding trimmed off) up to ``batch_frames`` frames per forward pass.
-    """
-    was_training = model.training
-    model.eval()
-    items = [np.asarray(f, dtype=np.float32) for f in features]
-    out: list[np.ndarray | None] = [None] * len(items)
-    order = sorted(range(len(items)), key=lambda i: len(items[i]))
-    with torch.inference_mode():
-        i = 0
-        while i < len(order):
-            longest = len(items[order[i]])
-            group = [order[i]]
-            j = i + 1
-            while j < len(order) and len(items[order[j]]) * (len(group) + 1) <= batch_frames:
-                group.append(order[j])
-                longest = len(items[order[j]])
-                j += 1
-            x = np.zeros((len(group), longest, items[group[0]].shape[1]), np.float32)
-            for k, idx in enumerate(group):
-                x[k, : len(items[idx])] = normalization.apply(items[idx])
-            if longest:
-                p = torch.sigmoid(model(torch.from_numpy(x))).numpy()
-            else:
-                p = np.zeros((len(group), 0), np.float32)
-            for k, idx in enumerate(group):
-                out[idx] = p[k, : len(items[idx])].astype(np.float32)
-            i = j
-    model.train(was_training)
-    return [o if o is not None else np.zeros(0, np.float32) for o in out]
+    backend = model_backend(model, normalization=normalization, feature_config=feature_config or FeatureConfig())
+    return predict(backend, list(features))
 
 
 def _median(p: np.ndarray, frames: int) -> np.ndarray:

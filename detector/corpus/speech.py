@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from detector.corpus.common import SAMPLE_RATE, _map_jobs, _read
-from detector.errors import CorpusError
+from detector.errors import AudioError, CorpusError
 from detector.vad import VADConfig, energy_vad, write_alignment
 
 #: fallback text when no dialogue folder is given (public-domain nursery rhymes and pangrams)
@@ -205,7 +205,7 @@ def _synth_one(job: tuple[int, str, int, dict, str]) -> dict | None:
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=120)
             y = _read(wav)
-        except (OSError, subprocess.SubprocessError, RuntimeError):
+        except (OSError, subprocess.SubprocessError, RuntimeError, AudioError):  # nothing synthesised: skip
             return None
     if y.size == 0 or not np.isfinite(y).all():
         return None
