@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -136,7 +136,8 @@ class RemixSet:
         n_mels = {p.view(fe).feature_config.n_mels for p in every for fe in p.datasets}
         if len(n_mels) != 1:
             raise DataError(f"pools disagree on the number of mel bands: {sorted(n_mels)}")
-        self.feature_config: FeatureConfig = every[0].view("centre").feature_config
+        # what the trained model is deployed with: the centre front end (mono files pass it unchanged)
+        self.feature_config: FeatureConfig = replace(every[0].view("centre").feature_config, mix="centre")
         recipe = {k: float(v) for k, v in self.config.recipe.items() if v > 0}
         unknown = set(recipe) - {"mixture", "remix", "accompaniment"}
         if unknown:
