@@ -1,10 +1,18 @@
-"""``python -m detector experiment paper``: the paper's Tables 1 and 2 by song-level k-fold CV.
+"""``python -m detector experiment paper|generalization``: the paper's tables, and the honest protocol.
 
     python -m detector experiment paper --source default-source --data ../shared/data/jamendolyrics \\
         --folds 5 -o docs/experiments/paper
 
-Trains the baseline and the eight transfer settings on every fold (same songs, same seed), tests
+trains the baseline and the eight transfer settings on every fold (same songs, same seed), tests
 each song once, and writes table1.md, table2.md, results.json and figure.svg into the output folder.
+
+    python -m detector experiment generalization --sources paper=detector/weights/source.pt \\
+        wide=var/models/source-wide.pt --data ../shared/data/jamendolyrics --stems var/material/stems \\
+        --material var/material -o docs/experiments/generalization
+
+chooses the source model on the robustness suite's dev part, the song recipe on development songs
+inside leave-one-language-out folds, and scores test songs and the suite's test part once
+(detector/generalization.py), writing README.md (the tables) and results.json.
 The same seed gives the same numbers.
 """
 
@@ -21,9 +29,18 @@ def add_parser(subparsers) -> None:
 
     p = subparsers.add_parser("experiment", help="reproduce the paper's tables by k-fold cross-validation",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", choices=["paper"], help="which experiment (paper: Tables 1 and 2)")
-    p.add_argument("--source", default="default-source", help="source checkpoint or 'default-source'")
+    p.add_argument("name", choices=["paper", "generalization"],
+                   help="paper: Tables 1 and 2; generalization: the leave-one-language-out protocol")
+    p.add_argument("--source", default="default-source", help="source checkpoint or 'default-source' (paper)")
+    p.add_argument("--sources", nargs="+", metavar="NAME=PATH",
+                   help="candidate source checkpoints (generalization; default: the shipped source model)")
+    p.add_argument("--recipes", help="comma-separated song recipes to compare (generalization; default: all of "
+                                     "detector.generalization.DEFAULT_RECIPES)")
     p.add_argument("--data", required=True, help="labelled song collection (<song>/audio.* + labels.lab)")
+    p.add_argument("--stems", help="folder from `corpus stems` (generalization: suite stem remixes)")
+    p.add_argument("--material", help="material folder (generalization: held-out soundtracks, rehearsal)")
+    p.add_argument("--corpus", help="source corpus folder (generalization: rehearsal material)")
+    p.add_argument("--suite", default="var/suite", help="robustness suite folder, built when missing")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--modes", default=",".join(MODES),
@@ -39,6 +56,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.name == "generalization":
+        return run_generalization(args)
     import sys
 
     from tqdm import tqdm
@@ -82,4 +101,39 @@ def run(args) -> int:
     }
     summary = write_report(results, args.out, meta=meta)
     print(json.dumps({"out": str(args.out), "table1": summary["table1"], "wall_seconds": meta["wall_seconds"]}, indent=2))
+    return 0
+
+
+def run_generalization(args) -> int:
+    import os
+    import sys
+
+    from detector.checkpoint import default_model_path
+    from detector.errors import DetectorError
+    from detector.generalization import DEFAULT_RECIPES, run_protocol, write_report
+
+    sources = {}
+    for spec in args.sources or [f"source={default_model_path().with_name('source.pt')}"]:
+        name, _, path = spec.partition("=")
+        if not path:
+            raise DetectorError(f"--sources takes NAME=PATH, got {spec!r}")
+        sources[name] = path
+    names = [r.strip() for r in (args.recipes or ",".join(DEFAULT_RECIPES)).split(",") if r.strip()]
+    unknown = [r for r in names if r not in DEFAULT_RECIPES]
+    if unknown:
+        raise DetectorError(f"unknown recipe(s) {', '.join(unknown)}; choose from {', '.join(DEFAULT_RECIPES)}")
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    result = run_protocol(sources=sources, songs=args.data, suite=args.suite, stems=args.stems,
+                          material=args.material, source_corpus=args.corpus,
+                          recipes={r: DEFAULT_RECIPES[r] for r in names}, cache_dir=args.cache or "var/cache",
+                          seed=args.seed, say=say)
+    meta = {"command": "python -m detector " + " ".join(sys.argv[1:]),
+            "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}", "seed": args.seed}
+    write_report(result, args.out, meta=meta)
+    print(json.dumps({"out": str(args.out), "test": result["test"]["pooled"],
+                      "default_recipe": result["default_recipe"]["name"]}, indent=2, default=float))
     return 0

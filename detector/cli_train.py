@@ -1,9 +1,18 @@
-"""``python -m detector train --corpus DIR -o model.pt``: train a CRNN on a labelled corpus.
+"""``python -m detector train ... -o model.pt``: train a CRNN from scratch.
 
-The corpus is a source corpus (``DIR/train`` + ``DIR/val``, from ``corpus source``) or any labelled
-collection of ``<item>/audio.* + labels.lab`` (then ``--val DIR`` or a held-out share of items).
-Writes a self-describing checkpoint (threshold tuned on the validation items after a 0.8 s median
-filter), and a resumable state file ``<out>.state`` after every epoch (``--resume`` continues it).
+Two kinds of training data:
+
+- ``--corpus DIR`` alone: a source corpus (``DIR/train`` + ``DIR/val``, from ``corpus source``) or
+  any labelled collection of ``<item>/audio.* + labels.lab`` (then ``--val DIR`` or a held-out
+  share of items);
+- ``--material`` / ``--stems`` (with or without ``--corpus`` and ``--songs``): crops drawn by
+  :class:`detector.remix.RemixSet` from the material's pools (real vocal stems remixed over real
+  and rendered accompaniment, accompaniment alone, the corpus's mixtures, songs), validated on the
+  ``dev`` part of the robustness suite (``--suite``, built from the same folders when missing) and
+  the corpus's ``val`` clips.
+
+Writes a self-describing checkpoint (post-processing tuned on the validation items), and a
+resumable state file ``<out>.state`` after every epoch (``--resume`` continues it).
 """
 
 from __future__ import annotations
@@ -17,8 +26,17 @@ from pathlib import Path
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a CRNN on a labelled corpus (the source model)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpus", required=True, help="source corpus folder (train/ + val/) or a labelled collection")
+    p.add_argument("--corpus", help="source corpus folder (train/ + val/) or a labelled collection")
     p.add_argument("--val", help="validation collection (default: CORPUS/val, else 10%% of the items)")
+    p.add_argument("--material", help="material folder (scripts/get_source_material.sh, get_instrumental_music.sh, "
+                                      "corpus render-music): accompaniment pools")
+    p.add_argument("--stems", help="folder from `corpus stems`: real vocals to remix, their accompaniments and mixes")
+    p.add_argument("--songs", help="a labelled song collection trained on as mixtures")
+    p.add_argument("--suite", help="robustness suite folder whose dev part validates (built when missing; "
+                                   "default var/suite)")
+    p.add_argument("--model", default="paper", help="model shape: paper (20.7K parameters) or wide (73.6K)")
+    p.add_argument("--mono-prob", type=float, help="share of crops heard through the mono fold-down (remix "
+                                                   "training; default detector.remix.RemixConfig)")
     p.add_argument("-o", "--out", required=True, help="checkpoint to write (.pt)")
     p.add_argument("--kind", default="source", choices=["source", "target", "baseline"])
     p.add_argument("--epochs", type=int, default=30)
@@ -75,18 +93,76 @@ def run(args) -> int:
     from detector.augment import AugmentConfig
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
+    from detector.errors import DetectorError
+    from detector.evaluation import model_backend, predict, tune_postprocess
+    from detector.model import build_model, model_config
+    from detector.train import TrainConfig, train
+
+    fcfg = FeatureConfig()
+    progress = not args.quiet
+    remix = args.material is not None or args.stems is not None
+    if args.corpus is None and not remix:
+        raise DetectorError("give --corpus, or --material / --stems (remix training)")
+    corpus = Path(args.corpus) if args.corpus else None
+    if corpus is not None and not corpus.is_dir():
+        raise DetectorError(f"corpus folder {str(corpus)!r} does not exist")
+    default_cache = corpus / ".cache" if corpus is not None and _writable(corpus) else Path("var/cache")
+    cache = Path(args.cache) if args.cache else default_cache
+    if remix:
+        train_set, val_set = _remix_sets(args, corpus, fcfg, cache, progress)
+    else:
+        train_set, val_set = _corpus_sets(args, corpus, fcfg, cache, progress)
+    aug = AugmentConfig(enabled=not args.no_augment)
+    cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
+                      crop_seconds=args.crop_seconds, lr=args.lr, weight_decay=args.weight_decay,
+                      patience=args.patience, num_threads=args.threads, augment=aug)
+    out = Path(args.out)
+    state = out.with_name(out.name + ".state")
+    model = build_model(model_config(args.model), seed=args.seed)
+    t0 = time.perf_counter()
+    result = train(model, train_set, val_set, config=cfg, seed=args.seed, state_path=state, resume=args.resume,
+                   progress=progress, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
+    wall = time.perf_counter() - t0
+    # post-processing tuned on the validation items
+    backend = model_backend(result.model, normalization=result.normalization, feature_config=fcfg)
+    post, tuned = tune_postprocess(predict(backend, val_set.features), val_set.labels)
+    threshold = post.threshold
+    metrics: dict = {
+        "val_raw": {k: round(v, 4) if isinstance(v, float) else v for k, v in result.best_metrics.items()},
+        "val": {k: round(v, 4) if isinstance(v, float) else v for k, v in tuned.items()},
+        "val_items": len(val_set), "val_hours": round(val_set.n_frames / 360000, 3),
+        "train_items": len(train_set), "train_hours": round(train_set.n_frames / 360000, 3),
+    }
+    if args.eval:
+        metrics["eval"] = evaluation_report(result.model, result.normalization, args.eval, threshold=threshold,
+                                            feature_config=fcfg, progress=progress)
+    manifest = None
+    if remix:
+        manifest = {"remix": train_set.describe(), "validation_items": val_set.names,
+                    "inputs": {k: getattr(args, k) for k in ("corpus", "material", "stems", "songs", "suite")}}
+    elif (corpus / "corpus.json").is_file():
+        summary = json.loads((corpus / "corpus.json").read_text())
+        manifest = {k: summary[k] for k in ("format", "seed", "sources", "totals", "mix_config") if k in summary}
+        manifest["corpus"] = str(corpus)
+    else:
+        manifest = {"corpus": str(corpus), "train_items": train_set.names, "val_items": val_set.names}
+    training = result.summary()
+    training["wall_seconds"] = round(wall, 1)
+    save_checkpoint(out, model=result.model, model_config=result.model.config, feature_config=fcfg, normalization=result.normalization,
+                    postprocess=post, training=training, seed=args.seed, manifest=manifest, metrics=metrics,
+                    kind=args.kind)
+    report = {"out": str(out), "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+              "stopped": result.stopped, "train_seconds": round(result.train_seconds, 1),
+              "wall_seconds": round(wall, 1), "frames_per_second": round(result.frames_per_second, 1),
+              "threshold": threshold, "metrics": metrics, "augment": dataclasses.asdict(aug)["enabled"]}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _corpus_sets(args, corpus: Path, fcfg, cache: Path, progress: bool):
     from detector.data import FrameDataset
     from detector.errors import DetectorError
-    from detector.model import build_model
-    from detector.postprocess import PostprocessConfig
-    from detector.train import TrainConfig, predict_probabilities, train, tune_threshold
 
-    corpus = Path(args.corpus)
-    if not corpus.is_dir():
-        raise DetectorError(f"corpus folder {str(corpus)!r} does not exist")
-    fcfg = FeatureConfig()
-    cache = Path(args.cache) if args.cache else (corpus / ".cache" if _writable(corpus) else None)
-    progress = not args.quiet
     if (corpus / "train").is_dir() and args.val is None and (corpus / "val").is_dir():
         train_set = FrameDataset.from_collection(corpus / "train", feature_config=fcfg, cache_dir=cache,
                                                  progress=progress)
@@ -102,45 +178,23 @@ def run(args) -> int:
         val_idx = [i for i in range(len(full)) if i % every == every - 1]
         train_set = full.subset([i for i in range(len(full)) if i not in set(val_idx)])
         val_set = full.subset(val_idx)
-    aug = AugmentConfig(enabled=not args.no_augment)
-    cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
-                      crop_seconds=args.crop_seconds, lr=args.lr, weight_decay=args.weight_decay,
-                      patience=args.patience, num_threads=args.threads, augment=aug)
-    out = Path(args.out)
-    state = out.with_name(out.name + ".state")
-    model = build_model(seed=args.seed)
-    t0 = time.perf_counter()
-    result = train(model, train_set, val_set, config=cfg, seed=args.seed, state_path=state, resume=args.resume,
-                   progress=progress, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
-    wall = time.perf_counter() - t0
-    # threshold on the validation items (0.8 s median filter, the usual protocol)
-    probs = predict_probabilities(result.model, val_set.features, normalization=result.normalization)
-    threshold, tuned = tune_threshold(probs, val_set.labels, median_s=0.8)
-    post = PostprocessConfig(median_s=0.8, threshold=threshold)
-    metrics: dict = {
-        "val_raw": {k: round(v, 4) if isinstance(v, float) else v for k, v in result.best_metrics.items()},
-        "val": {k: round(v, 4) if isinstance(v, float) else v for k, v in tuned.items()},
-        "val_items": len(val_set), "val_hours": round(val_set.n_frames / 360000, 3),
-        "train_items": len(train_set), "train_hours": round(train_set.n_frames / 360000, 3),
-    }
-    if args.eval:
-        metrics["eval"] = evaluation_report(result.model, result.normalization, args.eval, threshold=threshold,
-                                            feature_config=fcfg, progress=progress)
-    manifest = None
-    if (corpus / "corpus.json").is_file():
-        summary = json.loads((corpus / "corpus.json").read_text())
-        manifest = {k: summary[k] for k in ("format", "seed", "sources", "totals", "mix_config") if k in summary}
-        manifest["corpus"] = str(corpus)
-    else:
-        manifest = {"corpus": str(corpus), "train_items": train_set.names, "val_items": val_set.names}
-    training = result.summary()
-    training["wall_seconds"] = round(wall, 1)
-    save_checkpoint(out, model=result.model, feature_config=fcfg, normalization=result.normalization,
-                    postprocess=post, training=training, seed=args.seed, manifest=manifest, metrics=metrics,
-                    kind=args.kind)
-    report = {"out": str(out), "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-              "stopped": result.stopped, "train_seconds": round(result.train_seconds, 1),
-              "wall_seconds": round(wall, 1), "frames_per_second": round(result.frames_per_second, 1),
-              "threshold": threshold, "metrics": metrics, "augment": dataclasses.asdict(aug)["enabled"]}
-    print(json.dumps(report, indent=2))
-    return 0
+    return train_set, val_set
+
+
+def _remix_sets(args, corpus: Path | None, fcfg, cache: Path, progress: bool):
+    """A RemixSet of the material's pools, and the validation items: the suite's dev part (+ the
+    corpus's val clips, + --val)."""
+    from dataclasses import replace
+
+    from detector.material import material_pools, validation_set
+    from detector.remix import RemixConfig, RemixSet
+
+    source = corpus if corpus is not None and (corpus / "train").is_dir() else None
+    pools = material_pools(material=args.material, stems=args.stems, source_corpus=source, songs=args.songs,
+                           cache_dir=cache, progress=progress)
+    config = RemixConfig() if args.mono_prob is None else replace(RemixConfig(), mono_prob=args.mono_prob)
+    train_set = RemixSet(**pools.train, config=config)
+    extra = [c for c in ((source / "val") if source else None, args.val) if c]
+    val_set = validation_set(suite=args.suite or "var/suite", stems=args.stems, material=args.material,
+                             extra=extra, feature_config=fcfg, cache_dir=cache, progress=progress)
+    return train_set, val_set

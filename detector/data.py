@@ -177,6 +177,17 @@ class FrameDataset:
         total = self.n_frames
         return float(sum(int(y.sum()) for y in self.labels)) / total if total else 0.0
 
+    @classmethod
+    def concat(cls, parts: Sequence[tuple[str, FrameDataset]]) -> FrameDataset:
+        """One dataset of several ``(prefix, dataset)``; item names become ``prefix/name``."""
+        if not parts:
+            raise DataError("concat needs at least one dataset")
+        cfg = parts[0][1].feature_config
+        if any(ds.feature_config != cfg for _, ds in parts):
+            raise DataError("datasets with different feature configs cannot be joined")
+        return cls([f"{p}/{n}" for p, ds in parts for n in ds.names], [f for _, ds in parts for f in ds.features],
+                   [y for _, ds in parts for y in ds.labels], cfg, "+".join(p for p, _ in parts))
+
     def subset(self, indices: Sequence[int]) -> FrameDataset:
         return FrameDataset([self.names[i] for i in indices], [self.features[i] for i in indices],
                             [self.labels[i] for i in indices], self.feature_config, self.source)

@@ -155,3 +155,33 @@ def material_pools(
     if not (pools.mixtures or pools.vocals or pools.accompaniments):
         raise DataError("no training material: give material, stems, source_corpus or songs")
     return pools
+
+
+def validation_set(
+    *,
+    suite: str | Path,
+    stems: str | Path | None = None,
+    material: str | Path | None = None,
+    extra: Sequence[str | Path] = (),
+    part: str = "dev",
+    feature_config: FeatureConfig | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> FrameDataset:
+    """The items a training run validates on: every condition of the robustness suite's ``part``
+    (:mod:`detector.suite`, built from ``stems`` and ``material`` when missing), plus the labelled
+    collections in ``extra``; item names are prefixed with their condition or folder."""
+    from detector.suite import build_suite
+
+    index = build_suite(out=suite, stems=stems, material=material)
+    parts = []
+    for condition in index["parts"].get(part, {}):
+        ds = FrameDataset.from_collection(Path(suite) / part / condition, feature_config=feature_config,
+                                          cache_dir=cache_dir, progress=progress)
+        parts.append((condition, ds))
+    for folder in extra:
+        ds = FrameDataset.from_collection(folder, feature_config=feature_config, cache_dir=cache_dir, progress=progress)
+        parts.append((Path(folder).name, ds))
+    if not parts:
+        raise DataError(f"no validation items: the suite {str(suite)!r} has no {part} part and no extra collection")
+    return FrameDataset.concat(parts)

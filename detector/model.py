@@ -136,6 +136,22 @@ class CRNN(nn.Module):
         return counts
 
 
+#: named shapes: ``paper`` is Hou et al.'s 20.7K-parameter CRNN (the paper's experiment keeps it);
+#: ``wide`` has 3.5x the parameters (16/32/64 channels, 3x3 kernels, a 2x64 GRU) for the cost of
+#: one 5x5 layer less: it runs about as fast as ``paper`` at detection (0.03-0.06 s per minute).
+MODEL_SHAPES = {
+    "paper": {},
+    "wide": {"channels": (16, 32, 64), "kernel_sizes": (3, 3, 3), "freq_pools": (4, 4, 5), "rnn_hidden": 64},
+}
+
+
+def model_config(shape: str = "paper", **overrides) -> CRNNConfig:
+    """The :class:`CRNNConfig` of a named shape (``MODEL_SHAPES``)."""
+    if shape not in MODEL_SHAPES:
+        raise ValueError(f"unknown model shape {shape!r}; choose from {', '.join(MODEL_SHAPES)}")
+    return CRNNConfig(**{**MODEL_SHAPES[shape], **overrides})
+
+
 def build_model(config: CRNNConfig | None = None, *, seed: int | None = None) -> CRNN:
     """A freshly initialised CRNN (deterministic when ``seed`` is given)."""
     if seed is None:

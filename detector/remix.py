@@ -34,7 +34,7 @@ from detector.config import FeatureConfig
 from detector.data import FrameDataset
 from detector.errors import DataError
 
-__all__ = ["Pool", "RemixConfig", "RemixSet", "FRONT_ENDS"]
+__all__ = ["Pool", "RemixConfig", "RemixSet", "Blend", "FRONT_ENDS"]
 
 FRONT_ENDS = ("centre", "mono")
 _DB = math.log(10.0) / 10.0  # dB of power -> natural-log units
@@ -260,3 +260,45 @@ def _log_power(f: np.ndarray) -> float:
 def _pick(pools: Sequence[Pool], rng: np.random.Generator) -> Pool:
     w = np.asarray([p.weight for p in pools], np.float64)
     return pools[int(rng.choice(len(pools), p=w / w.sum()))]
+
+
+class Blend:
+    """Crops drawn from several training sets (anything with ``sample_crops``), each with its share
+    of every batch: e.g. a user's songs with the start model's own material mixed in."""
+
+    def __init__(self, parts: Sequence[tuple[Any, float]]) -> None:
+        parts = [(s, float(w)) for s, w in parts if w > 0]
+        if not parts:
+            raise DataError("a Blend needs at least one part with a positive share")
+        self.parts = parts
+        self.feature_config = parts[0][0].feature_config
+        total = sum(w for _, w in parts)
+        self._p = np.asarray([w / total for _, w in parts])
+
+    def __len__(self) -> int:
+        return sum(len(s) for s, _ in self.parts)
+
+    @property
+    def n_frames(self) -> int:
+        return sum(s.n_frames for s, _ in self.parts)
+
+    @property
+    def vocal_fraction(self) -> float:
+        return float(sum(p * s.vocal_fraction for (s, _), p in zip(self.parts, self._p, strict=True)))
+
+    def iter_features(self, *, max_frames: int = 2_000_000) -> Iterator[np.ndarray]:
+        for (s, _), p in zip(self.parts, self._p, strict=True):
+            yield from s.iter_features(max_frames=max(1, int(max_frames * p)))
+
+    def describe(self) -> dict[str, Any]:
+        return {"blend": [{"share": round(float(p), 4), **(s.describe() if hasattr(s, "describe") else
+                                                             {"items": len(s)})}
+                          for (s, _), p in zip(self.parts, self._p, strict=True)]}
+
+    def sample_crops(self, rng: np.random.Generator, *, batch_size: int, crop_frames: int):
+        counts = rng.multinomial(batch_size, self._p)
+        got = [s.sample_crops(rng, batch_size=int(k), crop_frames=crop_frames)
+               for (s, _), k in zip(self.parts, counts, strict=True) if k > 0]
+        x, y, m = (np.concatenate([g[i] for g in got]) for i in range(3))
+        order = rng.permutation(batch_size)
+        return x[order], y[order], m[order]

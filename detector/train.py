@@ -67,6 +67,8 @@ class TrainConfig:
         [0.2, 5]), a number, or None (plain BCE).
     lr_patience / lr_factor: halve (factor) the learning rate when validation F1 has not improved
         for lr_patience epochs; ``patience`` epochs without improvement stop training.
+    anchor: weight of an L2 pull of every trained weight toward its value when training started
+        (L2-SP, Li et al. 2018): fine-tuning on a few songs keeps what the start model knew. 0 = off.
     """
 
     epochs: int = 30
@@ -81,6 +83,7 @@ class TrainConfig:
     lr_factor: float = 0.5
     min_lr: float = 1e-5
     grad_clip: float = 5.0
+    anchor: float = 0.0
     threshold: float = 0.5
     num_threads: int = 2
     val_max_items: int | None = None
@@ -299,6 +302,7 @@ def train(
     if not params:
         raise DetectorError(f"nothing to train: freezing {', '.join(frozen)} leaves no trainable parameter")
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start_weights = [p.detach().clone() for p in params] if cfg.anchor > 0 else []
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max", factor=cfg.lr_factor, patience=cfg.lr_patience, min_lr=cfg.min_lr)
     pw = _pos_weight(cfg, train_set)
@@ -328,6 +332,7 @@ def train(
         history, best_f1, best_epoch, bad_epochs = st["history"], st["best_f1"], st["best_epoch"], st["bad_epochs"]
         best_state, best_metrics = st["best_state"], st["best_metrics"]
         train_seconds, frames_seen = st["train_seconds"], st["frames_seen"]
+        start_weights = st.get("start_weights", [])  # the anchor is where the first run started
         start_epoch = st["epoch"] + 1
 
     def save_state(epoch: int) -> None:
@@ -338,7 +343,7 @@ def train(
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "normalization": norm.to_dict(), "history": history, "best_f1": best_f1, "best_epoch": best_epoch,
             "bad_epochs": bad_epochs, "best_state": best_state, "best_metrics": best_metrics,
-            "train_seconds": train_seconds, "frames_seen": frames_seen,
+            "train_seconds": train_seconds, "frames_seen": frames_seen, "start_weights": start_weights,
         }, state_file)
 
     def ask(info: dict, epoch_done: int) -> None:
@@ -384,6 +389,9 @@ def train(
                 xt = spec_mask(xt, config=cfg.augment, generator=gen) * mt.unsqueeze(-1)
                 logits = model(xt)
                 loss = (loss_fn(logits, yt) * mt).sum() / mt.sum().clamp(min=1.0)
+                if start_weights:
+                    loss = loss + cfg.anchor * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start_weights,
+                                                                                          strict=True))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip:

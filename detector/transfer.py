@@ -19,8 +19,11 @@ definition (only Li carries source knowledge). Transferred modes feed the networ
 model's feature normalisation, so copied filters see inputs on the scale they were trained on;
 the baseline fits its normalisation on its own training songs.
 
-The median-filter length and threshold are tuned on the validation songs (pooled F1) and stored
-in the checkpoint's post-processing config, so detection uses them without further flags.
+The median-filter length, threshold and gap filling are tuned on the validation songs
+(:func:`detector.evaluation.tune_postprocess`) and stored in the checkpoint's post-processing
+config, so detection uses them without further flags. ``train_set`` is anything
+:func:`detector.train.train` reads: songs as a :class:`~detector.data.FrameDataset`, or a
+:class:`~detector.remix.RemixSet` / :class:`~detector.remix.Blend` of songs and other material.
 """
 
 from __future__ import annotations
@@ -35,13 +38,13 @@ from detector.checkpoint import Bundle, save_checkpoint
 from detector.config import ALL_TRANSFER_MODES, TARGET_TRAIN_CONFIG, TRANSFER_MODES, FeatureConfig
 from detector.data import FrameDataset
 from detector.errors import DetectorError
+from detector.evaluation import model_backend, predict, tune_postprocess
 from detector.model import BLOCKS, CRNN, build_model
 from detector.postprocess import PostprocessConfig
-from detector.train import TrainConfig, TrainResult, predict_probabilities, train, tune_threshold
+from detector.train import TrainConfig, TrainResult, train
 
 MODES = TRANSFER_MODES  # the paper's Table 1
 ALL_MODES = ALL_TRANSFER_MODES  # with finetune:full
-MEDIAN_CHOICES_S = (0.2, 0.4, 0.8)
 
 
 @dataclass(frozen=True)
@@ -110,18 +113,6 @@ class TransferOutcome:
         )
 
 
-def tune_postprocess(
-    probabilities: list[np.ndarray], labels: list[np.ndarray], *, medians_s=MEDIAN_CHOICES_S
-) -> tuple[PostprocessConfig, dict]:
-    """Median length and threshold with the best pooled F1 on the given (validation) items."""
-    best: tuple[PostprocessConfig, dict] | None = None
-    for median_s in medians_s:
-        threshold, scores = tune_threshold(probabilities, labels, median_s=median_s)
-        if best is None or scores["f1"] > best[1]["f1"]:
-            best = (PostprocessConfig(median_s=median_s, threshold=threshold), scores)
-    return best
-
-
 def transfer(
     *,
     source: Bundle | None,
@@ -148,8 +139,8 @@ def transfer(
         model, train_set, val_set, config=config, seed=seed, frozen=mode.frozen, normalization=normalization,
         callback=callback, progress=progress, max_seconds=max_seconds, state_path=state_path,
     )
-    probs = predict_probabilities(result.model, val_set.features, normalization=result.normalization)
-    postprocess, scores = tune_postprocess(probs, [np.asarray(y, bool) for y in val_set.labels])
+    backend = model_backend(result.model, normalization=result.normalization, feature_config=val_set.feature_config)
+    postprocess, scores = tune_postprocess(predict(backend, val_set.features), val_set.labels)
     validation = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()}
     source_path = source.metadata.get("path") if source is not None else None
     return TransferOutcome(mode, result, postprocess, validation, source_path)
