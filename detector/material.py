@@ -37,6 +37,9 @@ HELDOUT_PERCENT = 10.0
 
 # share of each role's draws; a pool that is missing on disk is left out (the others keep their ratio)
 ACCOMPANIMENT_WEIGHTS = {"stems": 2.0, "music-real": 4.0, "music21": 1.0, "lead": 1.5, "fillets": 0.5}
+VOCAL_WEIGHTS = {"stems": 2.0, "synth-sing": 1.0}
+#: synthetic singing (``corpus synth-speech``): sung phrases with exact endpoints, remixed as vocals
+SYNTH_SING = ("synth/espeak-sing", "synth/festival-sing", "synth/espeak-vocables", "synth/festival-vocables")
 MIXTURE_WEIGHTS = {"stems": 1.0, "source": 2.0, "songs": 3.0}
 
 
@@ -91,8 +94,10 @@ def collection_pool(name: str, folder: str | Path, *, names: Sequence[str] | Non
                            feature_config=feature_config, progress=progress)
 
 
-def is_heldout(name: str, percent: float = HELDOUT_PERCENT) -> bool:
-    """Whether a material file is kept for validation (a stable hash of its name)."""
+def is_heldout(name: str, percent: float | None = None) -> bool:
+    """Whether a material file is kept for validation (a stable hash of its name); ``percent``
+    defaults to ``HELDOUT_PERCENT``."""
+    percent = HELDOUT_PERCENT if percent is None else percent
     return int(hashlib.sha1(name.encode("utf-8")).hexdigest()[:8], 16) % 10000 < percent * 100
 
 
@@ -125,7 +130,7 @@ def material_pools(
         train = [r["track"] for r in read_stems(stems) if r["split"] == "train"]
         lab = {t: stems / t / "labels.lab" for t in train}
         pools.vocals.append(pool_from_items("stems:vocals", [(t, stems / t / "vocals.flac", lab[t]) for t in train],
-                                            stereo=True, **kw))
+                                            stereo=True, weight=VOCAL_WEIGHTS["stems"], **kw))
         pools.accompaniments.append(pool_from_items(
             "stems:accompaniment", [(t, stems / t / "accompaniment.flac", None) for t in train], stereo=True,
             weight=ACCOMPANIMENT_WEIGHTS["stems"], **kw))
@@ -141,6 +146,12 @@ def material_pools(
             if items:
                 pools.accompaniments.append(pool_from_items("music-real", items, stereo=True,
                                                             weight=ACCOMPANIMENT_WEIGHTS["music-real"], **kw))
+        sung = [(str(p.relative_to(material)), p, p.with_suffix(".lab")) for sub in SYNTH_SING
+                if (material / sub).is_dir() for p in sorted((material / sub).glob("*.wav"))
+                if p.with_suffix(".lab").is_file()]
+        if sung:
+            pools.vocals.append(pool_from_items("synth-sing", sung, stereo=False, weight=VOCAL_WEIGHTS["synth-sing"],
+                                                **kw))
         for sub, key in (("music/music21", "music21"), ("music/lead", "lead"), ("music/fillets", "fillets")):
             folder = material / sub
             if folder.is_dir() and (items := music_files(folder, heldout=False)):

@@ -178,14 +178,14 @@ def _song_clips(songs: Path, cond: str, seed: int) -> Iterator[Clip]:
         rng = _rng(seed, "excerpts", name)  # the same excerpts under every condition
         total = len(y) / SAMPLE_RATE
         for j in range(EXCERPTS_PER_SONG):
-            length = float(rng.uniform(*EXCERPT_S))
+            length = min(float(rng.uniform(*EXCERPT_S)), total)
             start = float(rng.uniform(0, total - length))
             a, b = int(start * SAMPLE_RATE), int((start + length) * SAMPLE_RATE)
             clip = y[a:b]
             clip_spans = [(max(s, start) - start, min(e, start + length) - start) for s, e in spans
                           if e > start and s < start + length]
             clip, clip_spans = _condition(clip, clip_spans, cond)
-            yield f"{name}__{j}", clip, clip_spans, {"song": name, "start_s": round(start, 2), "seconds": round(length, 2)}
+            yield f"{name}__{j}", clip, clip_spans, {"song": name, "start_s": round(start, 2), "excerpt_s": round(length, 2)}
 
 
 def _condition(y: np.ndarray, spans: list[tuple[float, float]], cond: str):

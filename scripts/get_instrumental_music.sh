@@ -45,7 +45,8 @@ convert_all() {  # convert_all OUT_DIR < list of source files: 16 kHz stereo FLA
     while IFS= read -r src; do
         printf '%s\0%s\0' "$src" "$out/$(basename "${src%.*}").flac"
     done | xargs -0 -n 2 -P "$JOBS" sh -c \
-        '[ -s "$2" ] || ffmpeg -nostdin -loglevel error -y -i "$1" -vn -ac 2 -ar 16000 -sample_fmt s16 -c:a flac "$2"' _
+        '[ -s "$2" ] || ffmpeg -nostdin -loglevel quiet -y -i "$1" -vn -ac 2 -ar 16000 -sample_fmt s16 -c:a flac "$2" ||
+         { rm -f "$2"; echo "  skipped $(basename "$1"): not decodable" >&2; }' _
 }
 
 extract() {  # extract PACKAGE ROOT FIND_EXPR...   (ROOT: folder inside the package, or a .pk3 in it)
