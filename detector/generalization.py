@@ -177,6 +177,20 @@ def _with(post: PostprocessConfig, probs, labels) -> list[tuple[np.ndarray, np.n
     return [(p, y, post) for p, y in zip(probs, labels, strict=True)]
 
 
+def _edge_accuracy(items, *, edge_frames: int = 50) -> dict:
+    """Edge effects: accuracy over the first and last half second of each clip against its middle
+    (each clip post-processed whole, then its frames split)."""
+    hits = {"edges": [0, 0], "middle": [0, 0]}
+    for p, y, post in items:
+        ok = binarize(p, config=post) == np.asarray(y, bool)
+        edge = np.zeros(len(ok), bool)
+        edge[:edge_frames] = edge[-edge_frames:] = True
+        for part, sel in (("edges", edge), ("middle", ~edge)):
+            hits[part][0] += int(ok[sel].sum())
+            hits[part][1] += int(sel.sum())
+    return {f"accuracy_{part}": round(a / n, 4) if n else None for part, (a, n) in hits.items()}
+
+
 def _song_of(item: str) -> str:
     return item.split("__", 1)[0]
 
@@ -280,6 +294,8 @@ def run_protocol(
     for c in song_conditions:
         items = list(chosen_probs[c].values())
         robustness[c] = {**_pooled(items), "items": len(items), "scored_by": "the fold model that held the song out"}
+    if "excerpts" in chosen_probs:
+        robustness["excerpts"]["edges"] = _edge_accuracy(list(chosen_probs["excerpts"].values()))
     for c, runs in other_scores.items():
         robustness[c] = {key: float(np.mean([r[key] for r in runs if r.get(key) is not None]))
                          for key in ("accuracy", "f1", "precision", "recall", "specificity", "roc_auc")
@@ -356,5 +372,9 @@ def write_report(result: dict, out: str | Path, *, meta: dict) -> Path:
     for c, s in result["robustness"].items():
         lines.append(f"| {c} | {s['items']} | {_pct(s.get('accuracy'))} | {_pct(s.get('f1'))} | "
                      f"{_auc(s.get('roc_auc'))} | {s['scored_by']} |")
+    edges = result["robustness"].get("excerpts", {}).get("edges")
+    if edges:
+        lines += ["", f"Edge effects (excerpts): accuracy {_pct(edges['accuracy_edges'])} within 0.5 s of a clip's "
+                      f"start or end, {_pct(edges['accuracy_middle'])} elsewhere."]
     (out / "README.md").write_text("\n".join(lines) + "\n")
     return out
