@@ -4,6 +4,7 @@
     corpus render-music --out DIR -n N [--seconds S]      music21 scores -> fluidsynth instrumentals
     corpus source --speech DIR... --music DIR... --hours H --out DIR --seed S
     corpus stems --from DIR --out DIR                     real vocal stems + mixes at 16 kHz, split
+    corpus suite --stems DIR --material DIR --songs DIR --out DIR   the robustness suite (dev + test)
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def add_parser(subparsers) -> None:
     st.add_argument("--from", dest="src", required=True, help="folder of <track>/audio.* + vocals.* "
                                                               "(e.g. ../shared/data/musdb-cc)")
     st.add_argument("--out", "-o", required=True)
+    st.add_argument("--quiet", action="store_true")
+
+    su = sub.add_parser("suite", help="the robustness suite: held-out labelled clips (stem remixes at several "
+                                      "levels, held-out soundtracks, song excerpts under odd conditions)")
+    su.add_argument("--stems", help="folder from `corpus stems`")
+    su.add_argument("--material", help="material folder with music-real/ (held-out soundtracks)")
+    su.add_argument("--songs", help="labelled song collection (excerpts, test part)")
+    su.add_argument("--seed", type=int, default=0)
+    su.add_argument("--out", "-o", required=True)
+    su.add_argument("--quiet", action="store_true")
 
     m = sub.add_parser("render-music", help="render instrumental music from the music21 corpus with fluidsynth")
     m.add_argument("--out", "-o", required=True)
@@ -108,6 +119,13 @@ def run(args) -> int:
         info = prepare_stems(src=args.src, out=args.out)
         print(json.dumps({"out": args.out, "splits": info["splits"], "tracks": len(info["tracks"]),
                           "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
+    elif args.corpus_command == "suite":
+        from detector.suite import build_suite
+
+        index = build_suite(out=args.out, stems=args.stems, material=args.material, songs=args.songs, seed=args.seed,
+                            progress=None if args.quiet else print)
+        print(json.dumps({part: {c: len(items) for c, items in conds.items()} for part, conds in index["parts"].items()},
+                         indent=2))
     elif args.corpus_command == "synth-speech":
         info = corpus.synthesize_speech(out=args.out, n=args.n, seed=args.seed, text_dir=args.text, kinds=args.kinds,
                                         workers=args.workers, progress=not args.quiet)

@@ -182,9 +182,13 @@ def validation_set(
     """The items a training run validates on: every condition of the robustness suite's ``part``
     (:mod:`detector.suite`, built from ``stems`` and ``material`` when missing), plus the labelled
     collections in ``extra``; item names are prefixed with their condition or folder."""
+    import json
+
     from detector.suite import build_suite
 
-    index = build_suite(out=suite, stems=stems, material=material)
+    existing = Path(suite) / "suite.json"  # a suite built with songs too has the same dev part
+    index = json.loads(existing.read_text()) if existing.is_file() else build_suite(out=suite, stems=stems,
+                                                                                  material=material)
     parts = []
     for condition in index["parts"].get(part, {}):
         ds = FrameDataset.from_collection(Path(suite) / part / condition, feature_config=feature_config,

@@ -3,61 +3,11 @@ whose choices never see their test songs, and the report."""
 
 import json
 
-import numpy as np
 import pytest
-import soundfile as sf
-from detector_support import TINY, save_tiny_checkpoint
 
-from detector import material as material_module
-from detector.corpus import stems as stems_module
 from detector.generalization import Recipe, inner_split, language_folds, run_protocol, write_report
 from detector.suite import build_suite, conditions
 from detector.vad import read_alignment
-
-SR = 16000
-
-
-def _song(path, seconds, spans, seed):
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    y = 0.05 * rng.standard_normal(len(t))
-    for a, b in spans:
-        on = (t >= a) & (t < b)
-        y[on] += 0.3 * np.sin(2 * np.pi * (200 + 40 * seed) * t[on])
-    sf.write(path, np.stack([y, 0.9 * y], axis=1).astype(np.float32), SR)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(stems_module, "SPLIT_SIZES", {"test": 1, "dev": 1})
-    mp.setattr(material_module, "HELDOUT_PERCENT", 50.0)
-    musdb = root / "musdb"
-    for i in range(4):
-        d = musdb / f"train__track{i}"
-        d.mkdir(parents=True)
-        _song(d / "vocals.flac", 5.0, [(0.5, 4.5)], seed=i)
-        acc = 0.05 * np.random.default_rng(10 + i).standard_normal((5 * SR, 2))
-        voc, _ = sf.read(d / "vocals.flac")
-        sf.write(d / "audio.flac", (voc + acc).astype(np.float32), SR)
-    stems_module.prepare_stems(src=musdb, out=root / "stems")
-    real = root / "material" / "music-real" / "pkg"
-    real.mkdir(parents=True)
-    for i in range(8):
-        _song(real / f"track{i}.flac", 12.0, [], seed=20 + i)
-    songs = root / "songs"
-    rows = ["slug\tlanguage"]
-    for i, lang in enumerate(["A", "A", "B", "C"]):
-        d = songs / f"song{i}"
-        d.mkdir(parents=True)
-        _song(d / "audio.flac", 6.0, [(1.0, 2.5), (3.5, 5.0)], seed=30 + i)
-        (d / "labels.lab").write_text("1.000\t2.500\tsing\n3.500\t5.000\tsing\n")
-        rows.append(f"song{i}\t{lang}")
-    (songs / "songs.tsv").write_text("\n".join(rows) + "\n")
-    source = save_tiny_checkpoint(root / "source.pt", config=TINY)
-    yield {"root": root, "stems": root / "stems", "material": root / "material", "songs": songs, "source": source}
-    mp.undo()
 
 
 @pytest.mark.slow

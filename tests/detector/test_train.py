@@ -177,3 +177,25 @@ def test_max_seconds_stops_after_a_validated_partial_epoch(sets):
     r = train(build_model(seed=0), tr, va, config=TrainConfig(**dict(SMALL, epochs=5)), max_seconds=0.0,
               progress=False)
     assert r.stopped == "max-time" and r.epochs_run == 1 and r.best_epoch == 1
+
+
+def test_cli_trains_from_material_remixes_and_validates_on_the_suites_dev_part(tiny, tmp_path, capsys):
+    import json
+
+    from detector.checkpoint import load_checkpoint
+    from detector.cli import main
+
+    out = tmp_path / "wide.pt"
+    code = main(["train", "--stems", str(tiny["stems"]), "--material", str(tiny["material"]), "--suite",
+                 str(tmp_path / "suite"), "--model", "wide", "-o", str(out), "--epochs", "1", "--steps", "2",
+                 "--batch-size", "4", "--seed", "0", "--threads", "1", "--quiet", "--cache", str(tmp_path / "cache")])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    bundle = load_checkpoint(out)
+    assert bundle.model_config.channels == (16, 32, 64)
+    pools = bundle.metadata["manifest"]["remix"]["pools"]
+    assert [p["name"] for p in pools["vocal"]] == ["stems:vocals"]
+    assert {p["name"] for p in pools["accompaniment"]} == {"stems:accompaniment", "music-real"}
+    assert all(n.startswith(("stems-own", "stems-other", "instrumental")) for n in
+               bundle.metadata["manifest"]["validation_items"])
+    assert report["metrics"]["val_items"] == len(bundle.metadata["manifest"]["validation_items"])
