@@ -38,8 +38,7 @@ def add_parser(subparsers) -> None:
                                      "detector.generalization.DEFAULT_RECIPES)")
     p.add_argument("--data", required=True, help="labelled song collection (<song>/audio.* + labels.lab)")
     p.add_argument("--stems", help="folder from `corpus stems` (generalization: suite stem remixes)")
-    p.add_argument("--material", help="material folder (generalization: held-out soundtracks, rehearsal)")
-    p.add_argument("--corpus", help="source corpus folder (generalization: rehearsal material)")
+    p.add_argument("--material", help="material folder (generalization: held-out soundtracks)")
     p.add_argument("--suite", default="var/suite", help="robustness suite folder, built when missing")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
@@ -62,8 +61,8 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
+    from detector.adapt import songs_from_collection
     from detector.cli_transfer import resolve_source
-    from detector.data import FrameDataset
     from detector.errors import DetectorError
     from detector.experiment import run_experiment, write_report
     from detector.transfer import ALL_MODES, default_target_config
@@ -73,8 +72,7 @@ def run(args) -> int:
     if unknown:
         raise DetectorError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join(ALL_MODES)}")
     source = resolve_source(args.source)
-    songs = FrameDataset.from_collection(args.data, feature_config=source.feature_config, cache_dir=args.cache,
-                                         progress=not args.quiet)
+    songs = songs_from_collection(args.data)
     if args.jobs < 1:
         raise DetectorError(f"--jobs must be at least 1, got {args.jobs}")
     if not 2 <= args.folds <= len(songs):
@@ -88,12 +86,13 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     results = run_experiment(source=source, songs=songs, folds=args.folds, seed=args.seed, modes=modes,
-                             config=config, jobs=args.jobs, on_progress=step)
+                             config=config, lr=args.lr, jobs=args.jobs, cache_dir=args.cache or "var/cache",
+                             on_progress=step)
     bar.close()
     meta = {
         "command": "python -m detector " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else None,
         "source": source.metadata.get("path"), "data": str(args.data), "songs": len(songs),
-        "minutes": round(songs.n_frames / 6000, 1), "folds": args.folds, "seed": args.seed,
+        "folds": args.folds, "seed": args.seed,
         "train_config": {**config.to_dict(), **({"num_threads": 1} if args.jobs > 1 else {})}, "jobs": args.jobs,
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
@@ -128,7 +127,7 @@ def run_generalization(args) -> int:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     result = run_protocol(sources=sources, songs=args.data, suite=args.suite, stems=args.stems,
-                          material=args.material, source_corpus=args.corpus,
+                          material=args.material,
                           recipes={r: DEFAULT_RECIPES[r] for r in names}, cache_dir=args.cache or "var/cache",
                           seed=args.seed, say=say)
     meta = {"command": "python -m detector " + " ".join(sys.argv[1:]),

@@ -4,8 +4,10 @@
         --mode finetune:L1 [--epochs N --lr X --seed S] -o model.pt
 
 SONGS is a labelled collection (``<song>/audio.* + labels.lab``). Without ``--val``, a fifth of the
-songs (at least one) is held out for early stopping and for tuning the threshold and median filter,
-which are stored in the checkpoint. Modes: baseline, fixed:L1|L2|L3|all, finetune:L1|L2|L3|all.
+songs (at least one) is held out for early stopping and for tuning the threshold, median filter and
+gap filling, which are stored in the checkpoint. Modes: baseline, fixed:L1|L2|L3|all,
+finetune:L1|L2|L3|all, finetune:full. It runs :func:`detector.adapt.adapt`, the platform's training
+path too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
     p.add_argument("--lr", type=float, default=TARGET_TRAIN_CONFIG["lr"])
+    p.add_argument("--anchor", type=float, default=0.0,
+                   help="L2-SP: pull every weight toward the source's (default 0: plain fine-tuning)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-minutes", type=float, help="stop after this much wall time (best weights kept)")
     p.add_argument("--cache", help="feature cache folder (default: none)")
@@ -51,29 +55,30 @@ def resolve_source(text: str):
 
 
 def run(args) -> int:
-    from detector.data import FrameDataset
-    from detector.transfer import TransferMode, default_target_config, split_validation, transfer
+    from detector.adapt import Recipe, adapt, choose_development, songs_from_collection
+    from detector.errors import DetectorError
+    from detector.transfer import TransferMode, default_target_config
 
     mode = TransferMode.parse(args.mode)
-    source = resolve_source(args.source) if mode.kind != "baseline" or args.source != "default-source" else None
-    fcfg = source.feature_config if source is not None else None
-    progress = not args.quiet
-    songs = FrameDataset.from_collection(args.train, feature_config=fcfg, cache_dir=args.cache, progress=progress)
+    source = resolve_source(args.source)
+    songs = songs_from_collection(args.train)
     if args.val:
-        train_set = songs
-        val_set = FrameDataset.from_collection(args.val, feature_config=songs.feature_config, cache_dir=args.cache,
-                                               progress=progress)
+        train, development = songs, songs_from_collection(args.val)
     else:
-        train_set, val_set = split_validation(songs, seed=args.seed)
-    config = default_target_config(epochs=args.epochs, steps_per_epoch=args.steps, lr=args.lr)
+        names, dev = choose_development([s.name for s in songs], seed=args.seed, min_songs=2)
+        if not dev:
+            raise DetectorError(f"need at least 2 songs to hold one out for validation, got {len(songs)}; pass --val DIR")
+        train, development = [s for s in songs if s.name in names], [s for s in songs if s.name in dev]
+    recipe = Recipe(mode=str(mode), lr=args.lr, anchor=args.anchor, epochs=args.epochs, steps=args.steps)
     t0 = time.perf_counter()
-    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=mode, config=config, seed=args.seed,
-                       progress=progress, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
+    result = adapt(start=source, train=train, development=development, recipe=recipe,
+                   config=default_target_config(), seed=args.seed, cache_dir=args.cache, progress=not args.quiet,
+                   max_seconds=args.max_minutes * 60 if args.max_minutes else None)
     wall = time.perf_counter() - t0
-    manifest = {"train": str(args.train), "train_songs": train_set.names, "val_songs": val_set.names,
-                "train_minutes": round(train_set.n_frames / 6000, 2), "wall_seconds": round(wall, 1)}
-    outcome.save(args.out, feature_config=songs.feature_config, manifest=manifest)
-    print(json.dumps({"out": str(Path(args.out)), "mode": str(mode), "validation": outcome.validation,
-                      "postprocess": outcome.postprocess.to_dict(), "wall_seconds": round(wall, 1),
-                      "trainable_parameters": outcome.result.parameter_counts["trainable"]}, indent=2))
+    result.save(args.out, parent=source.metadata.get("path"),
+                extra_manifest={"train": str(args.train), "wall_seconds": round(wall, 1)})
+    print(json.dumps({"out": str(Path(args.out)), "mode": str(mode), "validation": result.development,
+                      "start_model_validation": result.start_development, "better_than_start": result.promote,
+                      "postprocess": result.postprocess.to_dict(), "wall_seconds": round(wall, 1),
+                      "trainable_parameters": result.training["parameter_counts"]["trainable"]}, indent=2))
     return 0

@@ -123,45 +123,28 @@ class FrameDataset:
 
     @classmethod
     def _cached(cls, items, cfg: FeatureConfig, cache_dir: Path, source: str, progress: bool) -> FrameDataset:
-        """Features of all items in one memory-mapped float16 file, keyed by inputs + config."""
-        key = hashlib.sha1()
-        key.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
-        for name, audio, lab in items:
-            st_a = audio.stat()
-            key.update(f"{name}|{audio}|{st_a.st_size}|{st_a.st_mtime_ns}|{_label_key(lab)}".encode())
-        h = key.hexdigest()[:16]
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fpath, ipath = cache_dir / f"feats-{h}.npy", cache_dir / f"index-{h}.npz"
-        if not (fpath.is_file() and ipath.is_file()):
-            lengths, labels = [], []
-            tmp = fpath.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:  # raw float16 rows, streamed item by item
-                for _, audio, lab in _progress(items, progress, "features"):
-                    f, y = _item(audio, lab, cfg)
-                    fh.write(np.ascontiguousarray(f, dtype=np.float16).tobytes())
-                    lengths.append(len(f))
-                    labels.append(y)
-            total = int(sum(lengths))
-            mm = np.lib.format.open_memmap(fpath.with_suffix(".npy.part"), mode="w+", dtype=np.float16,
-                                           shape=(total, cfg.n_mels))
-            raw = np.memmap(tmp, dtype=np.float16, mode="r", shape=(total, cfg.n_mels)) if total else None
-            step = 1 << 20
-            for lo in range(0, total, step):
-                mm[lo : lo + step] = raw[lo : lo + step]
-            mm.flush()
-            del mm, raw
-            os.replace(fpath.with_suffix(".npy.part"), fpath)
-            os.remove(tmp)
-            np.savez(ipath.with_suffix(".part.npz"), lengths=np.asarray(lengths, np.int64),
-                     labels=np.concatenate(labels) if labels else np.zeros(0, np.uint8),
-                     names=np.asarray([i[0] for i in items]))
-            os.replace(ipath.with_suffix(".part.npz"), ipath)
-        big = np.load(fpath, mmap_mode="r")
-        idx = np.load(ipath)
-        bounds = np.concatenate([[0], np.cumsum(idx["lengths"])])
-        feats = [big[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        labs = [idx["labels"][a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        return cls([str(n) for n in idx["names"]], feats, labs, cfg, source)
+        """Features memory-mapped from one float16 ``.npy`` per audio file, keyed by the file (path, size,
+        modification time) and the feature config, so any set of items reuses what was computed for
+        another; labels are read afresh (cheap, and they change more often than audio)."""
+        folder = cache_dir / hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        folder.mkdir(parents=True, exist_ok=True)
+        feats, labs = [], []
+        for _, audio, lab in _progress(items, progress, "features"):
+            st = audio.stat()
+            key = hashlib.sha1(f"{audio.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20]
+            path = folder / f"{key}.npy"
+            if path.is_file():
+                f = np.load(path, mmap_mode="r")
+                labs.append(_labels(lab, len(f)))
+            else:
+                f, y = _item(audio, lab, cfg)
+                tmp = path.with_suffix(f".{os.getpid()}.part.npy")
+                np.save(tmp, f)
+                os.replace(tmp, path)
+                f = np.load(path, mmap_mode="r")
+                labs.append(y)
+            feats.append(f)
+        return cls([i[0] for i in items], feats, labs, cfg, source)
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -226,14 +209,6 @@ class FrameDataset:
         return x, y, m
 
 
-def _label_key(lab: Labels) -> str:
-    if lab is None:
-        return "none"
-    if isinstance(lab, (str, Path)):
-        return Path(lab).read_text()
-    return repr([(round(float(a), 3), round(float(b), 3)) for a, b in lab])
-
-
 def _item(audio: Path, lab: Labels, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     from detector.audio import load
 
@@ -242,6 +217,11 @@ def _item(audio: Path, lab: Labels, cfg: FeatureConfig) -> tuple[np.ndarray, np.
     n = n_frames(len(y), hop_length=cfg.hop_length)
     if len(feats) != n:  # keep the grid contract even if the front end pads differently
         feats = feats[:n] if len(feats) > n else np.pad(feats, ((0, n - len(feats)), (0, 0)), mode="edge")
+    return feats.astype(np.float16), _labels(lab, n)
+
+
+def _labels(lab: Labels, n: int) -> np.ndarray:
+    """Frame labels ``(n,)`` uint8 of an item's labels (see :data:`Labels`)."""
     if lab is None:
         spans: list[tuple[float, float]] = []
     elif isinstance(lab, (str, Path)):
@@ -251,8 +231,7 @@ def _item(audio: Path, lab: Labels, cfg: FeatureConfig) -> tuple[np.ndarray, np.
             raise DataError(str(exc)) from exc
     else:
         spans = list(lab)
-    labels = intervals_to_frames(spans, n_frames=n).astype(np.uint8)
-    return feats.astype(np.float16), labels
+    return intervals_to_frames(spans, n_frames=n).astype(np.uint8)
 
 
 def _progress(items, enabled: bool, desc: str):

@@ -21,11 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.adapt import Recipe, SongItem, adapt, choose_development
 from detector.checkpoint import Bundle
 from detector.data import FrameDataset
+from detector.evaluation import predict
 from detector.metrics import counts, metrics_from_counts
-from detector.train import TrainConfig, _median, predict_probabilities
-from detector.transfer import MODES, TransferMode, split_validation, transfer
+from detector.postprocess import binarize
+from detector.train import TrainConfig
+from detector.transfer import MODES
 
 TABLE2_TRANSFER = "finetune:L1"  # the paper's Table 2 compares the baseline with fine-tuned L1
 
@@ -53,12 +56,14 @@ class SettingResult:
 def run_experiment(
     *,
     source: Bundle,
-    songs: FrameDataset,
+    songs: Sequence[SongItem],
     folds: int = 5,
     seed: int = 0,
     modes: Sequence[str] = MODES,
     config: TrainConfig | None = None,
+    lr: float | None = None,
     jobs: int = 1,
+    cache_dir: str | Path | None = None,
     on_progress: Callable[[str], None] | None = None,
     progress: bool = False,
 ) -> dict[str, SettingResult]:
@@ -76,7 +81,7 @@ def run_experiment(
         import multiprocessing
 
         # train() sets torch's thread count from the config: one per process
-        shared = (source, songs, replace(config or TrainConfig(), num_threads=1), seed, progress)
+        shared = (source, songs, replace(config or TrainConfig(), num_threads=1), lr, seed, cache_dir, progress)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker, initargs=shared)
         with pool:
@@ -84,7 +89,7 @@ def run_experiment(
             done = (f.result() for f in as_completed(futures))
             outcomes = _collect(done, on_progress, folds)
     else:
-        shared = (source, songs, config, seed, progress)
+        shared = (source, songs, config, lr, seed, cache_dir, progress)
         outcomes = _collect((_run_one(*shared, *run) for run in runs), on_progress, folds)
     results = {m: SettingResult(m, 0) for m in modes}
     for out in sorted(outcomes, key=lambda o: o["fold"]["fold"]):
@@ -104,24 +109,30 @@ def _collect(outcomes, on_progress, folds: int) -> list[dict]:
     return collected
 
 
-def _run_one(source, songs, config, seed, progress, k: int, test_idx: list[int], mode: str) -> dict:
-    """One setting on one fold: train on the fold's training songs, score its test songs."""
-    rest = [i for i in range(len(songs)) if i not in test_idx]
-    train_set, val_set = split_validation(songs.subset(rest), seed=seed + k)
-    test_set = songs.subset(test_idx)
+def _run_one(source, songs, config, lr, seed, cache_dir, progress, k: int, test_idx: list[int], mode: str) -> dict:
+    """One setting on one fold: adapt on the fold's training songs (:func:`detector.adapt.adapt`, the
+    one training path), score its test songs."""
+    rest = [songs[i] for i in range(len(songs)) if i not in test_idx]
+    train_names, dev_names = choose_development([s.name for s in rest], seed=seed + k, min_songs=2)
+    by_name = {s.name: s for s in rest}
+    tests = [songs[i] for i in test_idx]
     t0 = time.perf_counter()
-    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse(mode),
-                       config=config, seed=seed, progress=progress)
-    probs = predict_probabilities(outcome.model, test_set.features, normalization=outcome.result.normalization)
-    post = outcome.postprocess
-    per_song = {name: counts(np.asarray(y, bool), _median(p, post.median_frames) >= post.threshold)
-                for name, p, y in zip(test_set.names, probs, test_set.labels, strict=True)}
+    recipe = Recipe(mode=mode, lr=lr if lr is not None else (config or TrainConfig()).lr, mono_prob=0.0)
+    result = adapt(start=source, train=[by_name[n] for n in train_names], development=[by_name[n] for n in dev_names],
+                   recipe=recipe, config=config, seed=seed, cache_dir=cache_dir, progress=progress)
+    test_set = FrameDataset.from_items([(s.name, s.audio, list(s.vocal)) for s in tests],
+                                       feature_config=source.feature_config, cache_dir=cache_dir)
+    post = result.postprocess
+    per_song = {name: counts(np.asarray(y, bool), binarize(p, config=post))
+                for name, p, y in zip(test_set.names, predict(result.backend, test_set.features), test_set.labels,
+                                      strict=True)}
     fold = {
-        "fold": k, "test": test_set.names, "train": train_set.names, "val": val_set.names,
-        "postprocess": post.to_dict(), "validation": outcome.validation,
-        "epochs_run": outcome.result.epochs_run, "seconds": round(time.perf_counter() - t0, 1),
+        "fold": k, "test": test_set.names, "train": train_names, "val": dev_names,
+        "postprocess": post.to_dict(), "validation": result.development,
+        "epochs_run": result.training.get("epochs_run"), "seconds": round(time.perf_counter() - t0, 1),
     }
-    return {"mode": mode, "fold": fold, "per_song": per_song, "trainable": outcome.result.parameter_counts["trainable"]}
+    return {"mode": mode, "fold": fold, "per_song": per_song,
+            "trainable": result.training.get("parameter_counts", {}).get("trainable", 0)}
 
 
 _WORKER_ARGS: tuple = ()

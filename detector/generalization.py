@@ -25,43 +25,27 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from detector.adapt import Recipe, adapt, songs_from_collection
 from detector.data import FrameDataset, find_items
 from detector.errors import DataError
-from detector.evaluation import model_backend, objective, predict, tune_postprocess
+from detector.evaluation import objective, predict, tune_postprocess
 from detector.metrics import counts, metrics_from_counts, roc_auc
 from detector.postprocess import PostprocessConfig, binarize
 
-__all__ = ["Recipe", "run_protocol", "language_folds", "inner_split", "write_report", "DEFAULT_RECIPES"]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a source model becomes a song model. ``mode`` None: the source model as it is (only
-    post-processing is tuned on the development songs)."""
-
-    mode: str | None = "finetune:full"
-    lr: float = 5e-4
-    anchor: float = 0.0  # L2-SP pull toward the source weights (detector.train.TrainConfig.anchor)
-    rehearsal: float = 0.0  # share of crops from the source material (detector.remix.Blend)
-    mono_prob: float = 0.35  # share of song crops heard through the mono fold-down
-    epochs: int | None = None
-    steps: int | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["run_protocol", "language_folds", "inner_split", "write_report", "DEFAULT_RECIPES"]
 
 
 DEFAULT_RECIPES = {
     "source-only": Recipe(mode=None),
     "finetune": Recipe(),
     "finetune-anchor": Recipe(anchor=1e-2),
-}
+}  # the candidates for the song stage (detector.adapt.Recipe)
 
 
 def language_folds(songs: str | Path) -> dict[str, list[str]]:
@@ -94,14 +78,12 @@ def inner_split(names: Sequence[str], *, seed: int, n_dev: int = 2) -> tuple[lis
 
 @dataclass
 class Context:
-    """What every step reads: the songs (both front ends), the suite, the material for rehearsal."""
+    """What every step reads: the songs, the suite (features cached per front end)."""
 
     songs_dir: Path
     suite_dir: Path
     suite: dict
     cache_dir: Path | None
-    material: Any = None  # detector.material.MaterialPools (for rehearsal), built on first use
-    material_args: dict = field(default_factory=dict)
     say: Callable[[str], None] = print
     _datasets: dict = field(default_factory=dict)
 
@@ -121,43 +103,14 @@ class Context:
     def suite_part(self, part: str) -> dict[str, FrameDataset]:
         return {c: self.collection(self.suite_dir / part / c) for c in self.suite["parts"].get(part, {})}
 
-    def rehearsal_set(self):
-        if self.material is None:
-            from detector.material import material_pools
-            from detector.remix import RemixSet
 
-            self.material = RemixSet(**material_pools(**self.material_args, cache_dir=self.cache_dir).train)
-        return self.material
-
-
-def adapt(ctx: Context, source, recipe: Recipe, train_names: Sequence[str], dev_names: Sequence[str], *,
-          seed: int, progress: bool = False):
-    """Train ``recipe`` on the songs ``train_names`` (development songs stop it and tune its
-    post-processing); returns ``(backend, postprocess, development scores)``."""
-    from dataclasses import replace
-
-    from detector.material import collection_pool
-    from detector.remix import Blend, RemixConfig, RemixSet
-    from detector.transfer import TransferMode, default_target_config, transfer
-
-    dev = ctx.songs(dev_names)
-    if recipe.mode is None:
-        post, scores = tune_postprocess(predict(source, dev.features), dev.labels)
-        return replace(source, postprocess=post), post, scores
-    pool = collection_pool("songs", ctx.songs_dir, names=list(train_names), stereo=True, cache_dir=ctx.cache_dir)
-    songs_set = RemixSet(mixtures=[pool], config=RemixConfig(recipe={"mixture": 1.0}, mono_prob=recipe.mono_prob))
-    train_set = songs_set if recipe.rehearsal <= 0 else Blend([(songs_set, 1 - recipe.rehearsal),
-                                                               (ctx.rehearsal_set(), recipe.rehearsal)])
-    overrides = {"lr": recipe.lr, "anchor": recipe.anchor, "num_threads": 2}
-    if recipe.epochs:
-        overrides["epochs"] = recipe.epochs
-    if recipe.steps:
-        overrides["steps_per_epoch"] = recipe.steps
-    outcome = transfer(source=source, train_set=train_set, val_set=dev, mode=TransferMode.parse(recipe.mode),
-                       config=default_target_config(**overrides), seed=seed, progress=progress)
-    backend = model_backend(outcome.model, normalization=outcome.result.normalization,
-                            feature_config=source.feature_config, postprocess=outcome.postprocess)
-    return backend, outcome.postprocess, outcome.validation
+def adapt_fold(ctx: Context, source, recipe: Recipe, train_names: Sequence[str], dev_names: Sequence[str], *,
+               seed: int, progress: bool = False):
+    """:func:`detector.adapt.adapt` on the fold's songs: ``(backend, postprocess, development scores)``."""
+    result = adapt(start=source, train=songs_from_collection(ctx.songs_dir, train_names),
+                   development=songs_from_collection(ctx.songs_dir, dev_names), recipe=recipe, seed=seed,
+                   cache_dir=ctx.cache_dir, progress=progress)
+    return result.backend, result.postprocess, result.development
 
 
 def _pooled(items: Sequence[tuple[np.ndarray, np.ndarray, PostprocessConfig]]) -> dict:
@@ -202,7 +155,6 @@ def run_protocol(
     suite: str | Path,
     stems: str | Path | None = None,
     material: str | Path | None = None,
-    source_corpus: str | Path | None = None,
     recipes: Mapping[str, Recipe] = DEFAULT_RECIPES,
     cache_dir: str | Path | None = None,
     seed: int = 0,
@@ -216,8 +168,7 @@ def run_protocol(
     t0 = time.perf_counter()
     say("building the robustness suite")
     index = build_suite(out=suite, stems=stems, material=material, songs=songs, seed=seed, progress=say)
-    ctx = Context(Path(songs), Path(suite), index, Path(cache_dir) if cache_dir else None,
-                  material_args={"material": material, "stems": stems, "source_corpus": source_corpus}, say=say)
+    ctx = Context(Path(songs), Path(suite), index, Path(cache_dir) if cache_dir else None, say=say)
 
     # 1. the source model, chosen on the suite's dev part (no song involved)
     dev_suite = ctx.suite_part("dev")
@@ -258,7 +209,8 @@ def run_protocol(
         for rname, recipe in recipes.items():
             t = time.perf_counter()
             say(f"fold {lang}: {rname} (train {len(train_names)}, development {len(dev_names)}, test {len(test_names)})")
-            backend, post, dev_scores = adapt(ctx, source, recipe, train_names, dev_names, seed=seed, progress=progress)
+            backend, post, dev_scores = adapt_fold(ctx, source, recipe, train_names, dev_names, seed=seed,
+                                                   progress=progress)
             probs = predict(backend, test.features)
             per_song = {n: counts(np.asarray(y, bool), binarize(p, config=post))
                         for n, p, y in zip(test.names, probs, test.labels, strict=True)}

@@ -262,7 +262,7 @@ def _pos_weight(config: TrainConfig, train_set: FrameDataset) -> float | None:
 def train(
     model: CRNN,
     train_set: FrameDataset,
-    val_set: FrameDataset,
+    val_set: FrameDataset | None,
     *,
     config: TrainConfig | None = None,
     seed: int = 0,
@@ -286,8 +286,9 @@ def train(
         partial epoch is validated first, and the best weights are kept).
     """
     cfg = config or TrainConfig()
-    if len(train_set) == 0 or len(val_set) == 0:
-        raise DetectorError(f"train and validation sets must not be empty (got {len(train_set)} and {len(val_set)} items)")
+    if len(train_set) == 0 or (val_set is not None and len(val_set) == 0):
+        raise DetectorError(f"the training set and a given validation set must not be empty (got {len(train_set)} "
+                            f"and {len(val_set) if val_set is not None else 'no'} items)")
     if train_set.feature_config.n_mels != model.config.n_mels:
         raise DetectorError(f"features have {train_set.feature_config.n_mels} mel bands, the model expects "
                             f"{model.config.n_mels}")
@@ -411,27 +412,26 @@ def train(
                 if max_seconds is not None and time.perf_counter() - wall0 > max_seconds:
                     break  # out of time: validate this (partial) epoch, then stop
             train_seconds += time.perf_counter() - t0
-            val = evaluate(model, val_set, normalization=norm, threshold=cfg.threshold, max_items=cfg.val_max_items)
-            improved = val["f1"] > best_f1 + 1e-4
-            if improved:
-                best_f1, best_epoch, bad_epochs = val["f1"], epoch, 0
+            record = {"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5)}
+            if val_set is None:  # nothing to choose an epoch by: the last weights are the result
+                improved, best_epoch = True, epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                best_metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in val.items()}
             else:
-                bad_epochs += 1
-            scheduler.step(val["f1"])
-            record = {
-                "epoch": epoch,
-                "train_loss": round(float(np.mean(losses)), 5),
-                "val_f1": round(val["f1"], 4),
-                "val_accuracy": round(val["accuracy"], 4),
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": round(time.perf_counter() - t0, 1),
-            }
+                val = evaluate(model, val_set, normalization=norm, threshold=cfg.threshold, max_items=cfg.val_max_items)
+                improved = val["f1"] > best_f1 + 1e-4
+                if improved:
+                    best_f1, best_epoch, bad_epochs = val["f1"], epoch, 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    best_metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in val.items()}
+                else:
+                    bad_epochs += 1
+                scheduler.step(val["f1"])
+                record.update(val_f1=round(val["f1"], 4), val_accuracy=round(val["accuracy"], 4))
+            record.update(lr=optimizer.param_groups[0]["lr"], seconds=round(time.perf_counter() - t0, 1))
             history.append(record)
             if bar is not None:
-                bar.write(f"epoch {epoch}: loss {record['train_loss']:.4f}  val F1 {val['f1']:.4f}  "
-                          f"acc {val['accuracy']:.4f}{'  *' if improved else ''}")
+                scores = f"  val F1 {record['val_f1']:.4f}  acc {record['val_accuracy']:.4f}" if val_set else ""
+                bar.write(f"epoch {epoch}: loss {record['train_loss']:.4f}{scores}{'  *' if improved else ''}")
             save_state(epoch)
             ask({"event": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": cfg.steps_per_epoch,
                  "steps": cfg.steps_per_epoch, "progress": epoch / cfg.epochs, **record,

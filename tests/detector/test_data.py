@@ -41,7 +41,10 @@ def test_the_cache_gives_the_same_arrays_and_is_reused(collection, tmp_path):
     plain = FrameDataset.from_collection(collection)
     cached = FrameDataset.from_collection(collection, cache_dir=tmp_path / "cache")
     again = FrameDataset.from_collection(collection, cache_dir=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("feats-*.npy"))) == 1
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 3  # one file per song, made once
+    one = FrameDataset.from_collection(collection, names=["song2"], cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(one.features[0], plain.features[2])  # another set of items reuses them
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 3
     for a, b, c in zip(plain.features, cached.features, again.features, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from detector.generalization import Recipe, inner_split, language_folds, run_protocol, write_report
+from detector.adapt import Recipe
+from detector.generalization import inner_split, language_folds, run_protocol, write_report
 from detector.suite import build_suite, conditions
 from detector.vad import read_alignment
 

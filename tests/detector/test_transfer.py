@@ -1,5 +1,6 @@
-"""Transfer learning: the paper's modes copy and freeze the right layers, tune post-processing on
-validation songs, save a checkpoint detection can use; the k-fold experiment writes both tables."""
+"""Transfer learning through the one training path (detector.adapt): the paper's modes copy and freeze
+the right layers, post-processing is tuned on development songs, the new model is judged against the
+start model there, the checkpoint works for detection; the k-fold experiment writes both tables."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ import pytest
 import soundfile as sf
 import torch
 
+from detector.adapt import Recipe, adapt, choose_development, songs_from_collection
 from detector.checkpoint import load_checkpoint, save_checkpoint
 from detector.config import FeatureConfig
-from detector.data import FrameDataset
 from detector.errors import DetectorError
 from detector.experiment import run_experiment, song_folds, write_report
 from detector.features import Normalization
 from detector.model import CRNNConfig, build_model
 from detector.train import TrainConfig
-from detector.transfer import MODES, TransferMode, prepare_model, split_validation, transfer
+from detector.transfer import MODES, TransferMode, prepare_model
 
 TINY = CRNNConfig(channels=(4, 4, 4), rnn_hidden=4, dropout=0.0)
 
@@ -56,8 +57,13 @@ def songs_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def songs(songs_dir) -> FrameDataset:
-    return FrameDataset.from_collection(songs_dir)
+def songs(songs_dir):
+    return songs_from_collection(songs_dir)
+
+
+def quick_adapt(source, songs, mode: str, **kw):
+    return adapt(start=source, train=songs[1:], development=songs[:1], recipe=Recipe(mode=mode, lr=3e-3),
+                 config=QUICK, seed=0, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -111,47 +117,56 @@ def test_transfer_modes_need_a_source_but_the_baseline_does_not():
 
 def test_fixed_layers_stay_exactly_as_transferred_while_the_rest_learns(songs, source_path):
     source = load_checkpoint(source_path)
-    train_set, val_set = split_validation(songs, seed=0)
-    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("fixed:L1"),
-                       config=QUICK, seed=0, progress=False)
-    for a, b in zip(outcome.model.L1.state_dict().values(), source.model.L1.state_dict().values(), strict=True):
+    result = quick_adapt(source, songs, "fixed:L1")
+    for a, b in zip(result.model.L1.state_dict().values(), source.model.L1.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     fresh = prepare_model(TransferMode.parse("fixed:L1"), source=source, seed=0)
-    assert not torch.equal(outcome.model.head.weight, fresh.head.weight)
-    counts = outcome.result.parameter_counts
+    assert not torch.equal(result.model.head.weight, fresh.head.weight)
+    counts = result.training["parameter_counts"]
     assert counts["trainable"] == counts["total"] - counts["L1"]
 
 
 def test_fine_tuning_changes_the_transferred_layer(songs, source_path):
     source = load_checkpoint(source_path)
-    train_set, val_set = split_validation(songs, seed=0)
-    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("finetune:L1"),
-                       config=QUICK, seed=0, progress=False)
-    assert not torch.equal(outcome.model.L1[0].weight, source.model.L1[0].weight)
-    assert outcome.result.parameter_counts["trainable"] == outcome.result.parameter_counts["total"]
+    result = quick_adapt(source, songs, "finetune:L1")
+    assert not torch.equal(result.model.L1[0].weight, source.model.L1[0].weight)
+    assert result.training["parameter_counts"]["trainable"] == result.training["parameter_counts"]["total"]
 
 
-def test_the_saved_model_keeps_its_tuned_threshold_mode_and_lineage(songs, source_path, tmp_path):
+def test_the_saved_model_keeps_its_tuned_post_processing_mode_songs_and_lineage(songs, source_path, tmp_path):
     source = load_checkpoint(source_path)
-    train_set, val_set = split_validation(songs, seed=0)
-    outcome = transfer(source=source, train_set=train_set, val_set=val_set, mode=TransferMode.parse("finetune:L3"),
-                       config=QUICK, seed=0, progress=False)
-    path = outcome.save(tmp_path / "target.pt", feature_config=songs.feature_config, manifest={"songs": songs.names})
+    result = quick_adapt(source, songs, "finetune:L3")
+    path = result.save(tmp_path / "target.pt", parent=str(source_path))
     loaded = load_checkpoint(path)
     assert loaded.metadata["kind"] == "target"
     assert loaded.metadata["parent"] == str(source_path)
     assert loaded.metadata["training"]["transfer_mode"] == "finetune:L3"
-    assert loaded.postprocess == outcome.postprocess
+    assert loaded.postprocess == result.postprocess
     assert 0.2 <= loaded.postprocess.threshold <= 0.8
-    assert loaded.metadata["metrics"]["validation"]["f1"] == outcome.validation["f1"]
+    assert loaded.metadata["metrics"]["development"]["f1"] == result.development["f1"]
+    manifest = loaded.metadata["manifest"]
+    assert manifest["development_songs"] == ["song0"] and manifest["train_songs"] == ["song1", "song2", "song3"]
 
 
-def test_validation_songs_are_held_out_whole_and_never_trained_on(songs):
-    train_set, val_set = split_validation(songs, seed=3)
-    assert set(train_set.names).isdisjoint(val_set.names)
-    assert sorted(train_set.names + val_set.names) == sorted(songs.names)
-    with pytest.raises(DetectorError, match="at least 2 songs"):
-        split_validation(songs.subset([0]))
+def test_the_new_model_is_judged_against_the_start_model_on_the_development_songs(songs, source_path):
+    source = load_checkpoint(source_path)
+    result = quick_adapt(source, songs, "finetune:full")
+    assert result.start_development is not None and result.development is not None
+    better = result.development["accuracy"] + result.development["f1"] >= \
+        result.start_development["accuracy"] + result.start_development["f1"]
+    assert result.promote == better and ("promote" in result.reason or "keep the start model" in result.reason)
+
+
+def test_development_songs_are_held_out_whole_and_chosen_when_none_are_named(songs, source_path):
+    names = [s.name for s in songs]
+    train, dev = choose_development(names, seed=3)
+    assert set(train).isdisjoint(dev) and sorted(train + dev) == sorted(names) and len(dev) == 1
+    assert choose_development(names[:2], seed=0) == (names[:2], [])  # too few songs to hold one out
+    source = load_checkpoint(source_path)
+    auto = adapt(start=source, train=songs, recipe=Recipe(lr=3e-3), config=QUICK, seed=3)
+    assert auto.development_songs == dev and auto.train_songs == train
+    alone = adapt(start=source, train=songs[:2], recipe=Recipe(lr=3e-3), config=QUICK, seed=0)
+    assert alone.development_songs == [] and not alone.promote and "nothing to judge" in alone.reason
 
 
 def test_folds_test_every_song_exactly_once():
@@ -167,7 +182,8 @@ def test_the_experiment_writes_both_tables_and_the_same_seed_gives_the_same_numb
     modes = ["baseline", "fixed:L1", "finetune:L1"]
     runs = []
     for out, jobs in ((tmp_path / "a", 1), (tmp_path / "b", 2)):
-        results = run_experiment(source=source, songs=songs, folds=2, seed=0, modes=modes, config=QUICK, jobs=jobs)
+        results = run_experiment(source=source, songs=songs, folds=2, seed=0, modes=modes, config=QUICK, jobs=jobs,
+                                 cache_dir=tmp_path / "cache")
         runs.append(write_report(results, out, meta={"test": True}))
     assert runs[0]["table1"] == runs[1]["table1"]
     assert runs[0]["settings"]["baseline"]["per_song"] == runs[1]["settings"]["baseline"]["per_song"]
@@ -176,7 +192,7 @@ def test_the_experiment_writes_both_tables_and_the_same_seed_gives_the_same_numb
     table2 = (tmp_path / "a" / "table2.md").read_text().splitlines()
     assert len(table2) == 2 + len(songs) + 1 and "pooled" in table2[-1]
     on_off = json.loads((tmp_path / "a" / "results.json").read_text())["table2"]
-    assert sum(r["on"] + r["off"] for r in on_off) == songs.n_frames
+    assert sum(r["on"] + r["off"] for r in on_off) == 4 * 400  # every frame of the four 4 s songs, once
     assert (tmp_path / "a" / "figure.svg").read_text().lstrip().startswith("<?xml")
 
 
