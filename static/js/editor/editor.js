@@ -154,7 +154,8 @@ window.__ws = ws
 // The one time <-> pixel mapping (client coordinates), for the waveform and every lane.
 function wrapperRect () { return ws.getWrapper().getBoundingClientRect() }
 function pxPerSec () {
-  const w = ws.getWrapper().scrollWidth || ws.getWidth()
+  // the wrapper's box, not its scrollWidth: a hover label or boundary handle at the end overflows it
+  const w = ws.getWrapper().getBoundingClientRect().width || ws.getWidth()
   return w / (state.duration || 1)
 }
 function clientXOf (t, rect = wrapperRect()) { return rect.left + (t / (state.duration || 1)) * rect.width }
@@ -188,6 +189,8 @@ function zoomTo (px) {
 
 ws.on('zoom', (px) => { state.minPx = px; $('t-zoom').textContent = zoomLabel(); scheduleLanes(true) })
 ws.on('scroll', () => scheduleLanes())
+// wavesurfer's 'scroll' event can skip the last step of a scroll: the lanes also follow the element
+ws.getWrapper().parentElement.addEventListener('scroll', () => scheduleLanes(), { passive: true })
 ws.on('resize', () => scheduleLanes(true))
 ws.on('redraw', () => scheduleLanes(true))
 ws.on('timeupdate', (t) => {
@@ -316,6 +319,7 @@ layer.addEventListener('pointerdown', (ev) => {
 
 // Drag across the waveform (from a segment, not a boundary): paint a segment of the chosen label.
 layer.addEventListener('pointerdown', (ev) => {
+  state.suppressClick = false // only the click that ends a drag (if the browser sends one) is swallowed
   if (ev.button !== 0 || !ev.target.closest('.seg') || state.drag) return
   const t = timeAtClientX(ev.clientX)
   state.paint = { x0: ev.clientX, t0: t, t1: t, moved: false, label: $('sel-paint').value, pointerId: ev.pointerId }
