@@ -100,10 +100,10 @@ def profile_page(request):
             if action == "create":
                 form = TokenCreateForm(request.POST)
                 if form.is_valid():
-                    token, new_key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
-                    form = TokenCreateForm()
-                else:
-                    status_code = 400
+                    _, key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+                    request.session["new_token_key"] = key  # shown once, after the redirect (a reload makes none)
+                    return redirect("profile")
+                status_code = 400
             elif action == "revoke":
                 name = services.api_token_revoke(user=request.user, token_id=request.POST.get("token", ""))
                 messages.success(request, f"Revoked the token {name!r}: scripts using it are refused from now on.")
@@ -113,6 +113,8 @@ def profile_page(request):
         except ApiError as exc:
             error = str(exc.detail)
             status_code = exc.status_code
+    if request.method == "GET":
+        new_key = request.session.pop("new_token_key", None)
     memberships = Membership.objects.filter(user=request.user).select_related("project").order_by("project__name")
     return render(request, "accounts/profile.html", {
         "tokens": selectors.api_tokens_for_user(user=request.user), "form": form, "new_key": new_key,
@@ -250,9 +252,11 @@ def members_page(request, project_id: int):
                 if invite_form.is_valid():
                     invitation, key = services.invitation_create(project=project, actor=request.user,
                                                                  **invite_form.cleaned_data)
-                    invite_link = {"url": request.build_absolute_uri(reverse("invitation", kwargs={"key": key})),
-                                   "invitation": invitation}
-                    invite_form = InviteForm(initial={"role": invitation.role})
+                    # shown once, after the redirect (a reload makes no second invitation)
+                    request.session["invite_link"] = {
+                        "url": request.build_absolute_uri(reverse("invitation", kwargs={"key": key})),
+                        "invitation": invitation.pk, "project": project.pk}
+                    return redirect(reverse("project-members", kwargs={"project_id": project.pk}) + "#invitations")
             elif action == "revoke_invite":
                 services.invitation_revoke(project=project, actor=request.user,
                                            invitation_id=request.POST.get("invitation"))
@@ -275,8 +279,13 @@ def members_page(request, project_id: int):
             _api_error_to_message(request, exc)
             if action not in ("add", "invite"):
                 return redirect("project-members", project_id=project.pk)
+    if request.method == "GET" and is_admin and (shown := request.session.pop("invite_link", None)):
+        invitation = selectors.invitations_open(project=project).filter(pk=shown.get("invitation")).first()
+        if invitation is not None and shown.get("project") == project.pk:
+            invite_link = {"url": shown["url"], "invitation": invitation}
+            invite_form = InviteForm(initial={"role": invitation.role})
     members = selectors.members_list(project=project)
-    failed = request.method == "POST" and invite_link is None
+    failed = request.method == "POST"
     return render(request, "accounts/members.html", {
         "project": project, "members": members, "is_admin": is_admin, "form": form, "roles": Role.choices,
         "invite_form": invite_form, "invite_link": invite_link,

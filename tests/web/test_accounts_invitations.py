@@ -21,7 +21,8 @@ def _fast_passwords(settings):
 
 
 def invite(client, project, role="reviewer", days=7, note="Rita") -> str:
-    r = client.post(f"/projects/{project.pk}/members/", {"action": "invite", "role": role, "days": days, "note": note})
+    r = client.post(f"/projects/{project.pk}/members/", {"action": "invite", "role": role, "days": days, "note": note},
+                    follow=True)
     assert r.status_code == 200, r.content
     return re.search(r'id="invite-url"[^>]*value="([^"]+)"', r.content.decode()).group(1)
 

@@ -18,7 +18,7 @@ def _fast_passwords(settings):
 
 
 def make_token(client, name: str) -> str:
-    r = client.post("/account/", {"action": "create", "name": name})
+    r = client.post("/account/", {"action": "create", "name": name}, follow=True)
     assert r.status_code == 200, r.content
     return re.search(r'id="new-token-key"[^>]*value="([0-9a-f]{40})"', r.content.decode()).group(1)
 
