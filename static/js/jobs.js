@@ -164,7 +164,8 @@ function updateQueuedBanner(job) {
   const note = document.querySelector(`.messages li.job-${job.id}`);
   if (!note) return;
   const pct = Math.round((job.progress || 0) * 100);
-  const what = `${job.kind_label} job ${job.id}`;
+  const noun = { train: "Training", detect: "Detection", process: "Processing", evaluate: "Evaluation", import: "Import" };
+  const what = `${noun[job.kind] || job.kind_label} job ${job.id}`;
   note.textContent = job.state === "queued" ? `${what} queued; waiting for a worker.`
     : job.state === "running" ? `${what} is running (${pct}%).`
       : job.state === "succeeded" ? `${what} succeeded.`
