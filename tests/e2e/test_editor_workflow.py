@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from editor_support import make_song, open_editor, seconds, time_at, wave_geometry, x_of  # noqa: E402
+from editor_support import make_song, open_editor, seconds, wave_geometry, x_of  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -48,7 +48,7 @@ def test_a_user_makes_several_named_tokens_sees_their_last_use_and_revokes_one(l
 
     used = ApiToken.objects.get(user=user, name="nightly export")
     assert used.last_used_at is not None and used.key_digest != nightly  # only a digest is stored
-    row = re.search(r'<tr data-token="%d">(.*?)</tr>' % used.pk, logged_in_client.get("/account/").content.decode(),
+    row = re.search(rf'<tr data-token="{used.pk}">(.*?)</tr>', logged_in_client.get("/account/").content.decode(),
                     re.S).group(1)
     assert "never" not in row
 

@@ -8,8 +8,8 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from songs.models import Song
 from songs.spectrogram import TOP_MAX_FRAMES, spectrogram_bytes, spectrogram_header, spectrogram_tile
 from test_songs_processing import run_process_job
