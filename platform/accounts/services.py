@@ -2,7 +2,7 @@
 
 from common.errors import ApiError
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.digests import key_digest, password_digest
 from accounts.models import ActivityEvent, Membership, Project, Role
@@ -242,9 +242,13 @@ def api_token_authenticate(*, key: str):
         drf = Token.objects.select_related("user").filter(key=key).first()
         if drf is None:
             return None
-        token, _ = ApiToken.objects.get_or_create(
-            drf_token=drf, defaults={"user": drf.user, "name": "drf_create_token (command line)",
-                                     "prefix": key[:6], "password_digest": password_digest(drf.user)})
+        defaults = {"user": drf.user, "name": "drf_create_token (command line)", "prefix": key[:6],
+                    "password_digest": password_digest(drf.user)}
+        try:
+            with transaction.atomic():
+                token, _ = ApiToken.objects.get_or_create(drf_token=drf, defaults=defaults)
+        except IntegrityError:  # two first uses at once: the other request made the row
+            token = ApiToken.objects.get(drf_token=drf)
         token.user = drf.user
     if token.password_digest and token.password_digest != password_digest(token.user):
         if token.drf_token_id:
@@ -342,7 +346,12 @@ def invitation_accept(*, key: str, user=None, username: str = "", password: str 
         if User.objects.filter(username__iexact=username).exists():
             raise ApiError(f"The username {username!r} is taken; choose another.", code="username_taken",
                            status_code=409)
-        user = User.objects.create_user(username=username, password=password)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password)
+        except IntegrityError:
+            raise ApiError(f"The username {username!r} is taken; choose another.", code="username_taken",
+                           status_code=409) from None
     elif Membership.objects.filter(project=project, user=user).exists():
         raise ApiError(f"You are already a member of {project.name}; the invitation is left for someone else.",
                        code="already_member", status_code=409)
