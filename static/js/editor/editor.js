@@ -98,7 +98,7 @@ function changed () {
   renderSegments()
   renderInspector()
   recomputeDisagreement()
-  scheduleLanes()
+  scheduleLanes(false, true)
   renderStatus()
   draftStore()
 }
@@ -389,17 +389,23 @@ layer.addEventListener('dblclick', (ev) => {
 // ------------------------------------------------------------------------------------ lanes
 let lanesFrame = 0
 let lanesFull = false
-/** Redraw the ruler and every lane at the next frame (coalesces scroll / zoom / edit bursts). */
-function scheduleLanes (relabel = false) {
+let lanesView = false
+/** Redraw the lanes at the next frame (coalesces scroll / zoom / edit bursts). An edit (`editOnly`)
+ * changes only what depends on the partition (reference differences, disagreement marks); a scroll
+ * or zoom moves everything, and `relabel` also re-fits the segment labels to the new px/s. */
+function scheduleLanes (relabel = false, editOnly = false) {
   if (relabel) lanesFull = true
+  if (!editOnly) lanesView = true
   if (lanesFrame) return
   lanesFrame = requestAnimationFrame(() => {
     lanesFrame = 0
     if (lanesFull) { lanesFull = false; renderSegments() } // labels depend on px/s
-    drawRuler()
+    const view = lanesView
+    lanesView = false
+    if (view) drawRuler()
     drawRef()
     drawProb()
-    drawSpec()
+    if (view) drawSpec()
     placeLaneLine($('lane-cursor'), ws.getCurrentTime())
   })
 }
@@ -1397,6 +1403,7 @@ async function boot () {
   if (!peaksRes) banner('The waveform is not ready yet (the song is still being processed); segments can be edited.', 'info')
   ws.once('redrawcomplete', () => {
     changed()
+    scheduleLanes(true)
     $('t-zoom').textContent = zoomLabel()
     root.dataset.state = 'ready'
     window.__editorReadyMs = performance.now() - t0
