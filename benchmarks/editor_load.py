@@ -1,7 +1,10 @@
 """Editor load time: a 10-minute song's editor page in Debian chromium, from navigation start until
 the waveform (from precomputed peaks) and every segment are drawn (the page sets
 #editor[data-state=ready] on wavesurfer's first `redrawcomplete` after the segments are rendered).
-Also times one edit (split + toggle, keyboard) on that page. Prints one JSON document.
+Also times one edit (split + toggle, keyboard) on that page, and the spectrogram (computed on the
+server by the process job, stored as a tiled zoom pyramid): from ticking "Spectrogram" to the whole
+song drawn (target: under 1 s), and from zooming to 10 px per frame mid-song to that view drawn from
+full-resolution tiles. Prints one JSON document.
 
     python benchmarks/editor_load.py [--minutes 10] [--runs 5] [--segments 160]
 
@@ -58,7 +61,10 @@ def make_song(*, minutes: float, n_segments: int):
     from jobs.models import ModelKind, ModelVersion, Prediction
     from songs.models import Song, SongStatus
     from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
+    from songs.processing import spectrogram_save
 
+    from detector.config import DEFAULT_FEATURES
+    from detector.features import LogMelStream
     from detector.labels import Segment
 
     user = get_user_model().objects.create_user("bench", password="bench-password-123")
@@ -68,12 +74,16 @@ def make_song(*, minutes: float, n_segments: int):
     rng = np.random.default_rng(0)
     buf = io.BytesIO()
     acc = PeakAccumulator()
+    mels = LogMelStream(config=DEFAULT_FEATURES)
+    features = []
     with sf.SoundFile(buf, "w", samplerate=sr, channels=1, format="WAV", subtype="PCM_16") as f:
         for start in range(0, int(duration), 10):
             t = (np.arange(10 * sr) + start * sr) / sr
             y = (0.2 * np.sin(2 * np.pi * (220 + 20 * np.sin(t)) * t) + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
             f.write(y)
             acc.push(y)
+            features.append(mels.push(y))
+    features.append(mels.finish())
     data = buf.getvalue()
     song = Song(project=project, title="Ten-minute song", original_name="song.wav", extension=".wav",
                 size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), duration=duration, sample_rate=sr,
@@ -82,6 +92,8 @@ def make_song(*, minutes: float, n_segments: int):
     song.peaks.save("peaks.json.gz", ContentFile(peaks_gzip(peaks_document(acc.finish(), duration=duration))),
                     save=False)
     song.save()
+    name = spectrogram_save(song=song, features=np.concatenate(features), config=DEFAULT_FEATURES, duration=duration)
+    Song.objects.filter(pk=song.pk).update(spectrogram=name)
     cuts = np.sort(rng.choice(np.arange(100, int(duration * 100) - 100), size=n_segments - 1, replace=False)) / 100
     edges = [0.0, *cuts.tolist(), duration]
     segs = [Segment(a, b, "vocal" if k % 2 else "non-vocal") for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=False))]
@@ -144,7 +156,7 @@ def main() -> int:
     url = f"{base}/projects/{song.project_id}/songs/{song.pk}/"
     from playwright.sync_api import sync_playwright
 
-    loads, boots, edits = [], [], []
+    loads, boots, edits, specs, spec_zooms = [], [], [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for run in range(args.runs + 1):  # run 0 warms the server and the browser's module cache
@@ -165,6 +177,24 @@ def main() -> int:
                 await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))
                 return performance.now() - t0
             }""")
+            page.click("#chk-spec")
+            page.wait_for_selector('#editor[data-spec="drawn"]', timeout=60000)
+            t_spec = page.evaluate("() => window.__specReadyMs")  # tick -> header + tiles fetched -> drawn
+            t_zoom = page.evaluate("""async () => {
+                const t0 = performance.now(), E = window.__editor
+                window.__ws.zoom(1000)
+                window.__ws.setScrollTime(300)
+                await new Promise((resolve) => {
+                    const check = () => {
+                        const c = document.getElementById('spec-canvas')
+                        if (c.dataset.level === '0' && E.spec.pending.size === 0 &&
+                            !document.getElementById('spec-status').textContent) requestAnimationFrame(() => resolve())
+                        else setTimeout(check, 5)
+                    }
+                    setTimeout(check, 0)
+                })
+                return performance.now() - t0
+            }""")
             if os.environ.get("EDITOR_BENCH_PROFILE"):
                 log(page.evaluate("""() => {
                     const E = window.__editor, out = {}
@@ -177,7 +207,10 @@ def main() -> int:
                 loads.append(ready)
                 boots.append(boot)
                 edits.append(t_edit)
-            log(f"run {run}: ready at {ready:.0f} ms after navigation (boot {boot:.0f} ms), split+toggle {t_edit:.1f} ms")
+                specs.append(t_spec)
+                spec_zooms.append(t_zoom)
+            log(f"run {run}: ready at {ready:.0f} ms after navigation (boot {boot:.0f} ms), split+toggle {t_edit:.1f} ms, "
+                f"spectrogram {t_spec:.0f} ms, zoomed spectrogram {t_zoom:.0f} ms")
             context.close()
         browser.close()
     httpd.shutdown()
@@ -189,6 +222,11 @@ def main() -> int:
         "boot_to_ready_ms_median": round(statistics.median(boots), 1),
         "split_toggle_redraw_ms_median": round(statistics.median(edits), 1),
         "target_ms": 1500, "meets_target": max(loads) <= 1500,
+        "spectrogram_ms_median": round(statistics.median(specs), 1), "spectrogram_ms_max": round(max(specs), 1),
+        "spectrogram_target_ms": 1000, "spectrogram_meets_target": max(specs) <= 1000,
+        "spectrogram_zoomed_ms_median": round(statistics.median(spec_zooms), 1),
+        "spectrogram_what": "tick 'Spectrogram' -> header + the whole song's tiles (coarsest fitting level) fetched and "
+                            "drawn; zoomed: 10 px/frame mid-song -> full-resolution tiles fetched and drawn",
         "what": "navigation start -> waveform (peaks) and all segments drawn, Debian chromium, threaded Django dev server, SQLite",
     }
     print(json.dumps(result, indent=2))

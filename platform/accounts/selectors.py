@@ -82,3 +82,38 @@ def assignable_songs(*, project: Project, assignee: str = "") -> QuerySet:
     elif assignee.isdigit():
         qs = qs.filter(assigned_to_id=int(assignee))
     return qs
+
+
+def api_tokens_for_user(*, user) -> list[dict]:
+    """The user's API tokens for the profile page, newest first: named ones, and the one
+    ``manage.py drf_create_token`` made (shown even before its first use)."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import ApiToken
+
+    rows = [{"id": t.pk, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+             "last_used_at": t.last_used_at, "command_line": bool(t.drf_token_id)}
+            for t in ApiToken.objects.filter(user=user)]
+    drf = Token.objects.filter(user=user).first()
+    if drf is not None and not ApiToken.objects.filter(drf_token=drf).exists():
+        rows.append({"id": "drf", "name": "drf_create_token (command line)", "prefix": drf.key[:6],
+                     "created_at": drf.created, "last_used_at": None, "command_line": True})
+    return sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+def invitations_open(*, project: Project) -> QuerySet:
+    """Invitations of the project that can still be used (not used, revoked or expired)."""
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+
+    return (Invitation.objects.filter(project=project, used_at__isnull=True, revoked_at__isnull=True,
+                                      expires_at__gt=timezone.now()).select_related("created_by"))
+
+
+def invitation_for_key(*, key: str):
+    """The invitation a link's key names (used, revoked and expired ones too), or None."""
+    from accounts.digests import key_digest
+    from accounts.models import Invitation
+
+    return Invitation.objects.select_related("project", "created_by").filter(key_digest=key_digest(key)).first()

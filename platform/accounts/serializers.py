@@ -10,7 +10,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "description", "role", "songs", "retrain_after_verified", "auto_activate_margin",
-                  "active_model", "created_at"]
+                  "verifier_must_differ", "active_model", "created_at"]
         read_only_fields = ["id", "role", "songs", "active_model", "created_at"]
 
     def get_role(self, project) -> str | None:
@@ -33,6 +33,8 @@ class ProjectUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     retrain_after_verified = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
     auto_activate_margin = serializers.FloatField(required=False, allow_null=True, min_value=-1, max_value=1)
+    verifier_must_differ = serializers.BooleanField(
+        required=False, help_text="nobody verifies a revision they made or submitted (default true)")
 
 
 class MemberSerializer(serializers.ModelSerializer):

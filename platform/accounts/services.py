@@ -2,8 +2,9 @@
 
 from common.errors import ApiError
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from accounts.digests import key_digest, password_digest
 from accounts.models import ActivityEvent, Membership, Project, Role
 
 NAME_MAX = 200
@@ -28,7 +29,8 @@ def project_create(*, name: str, created_by, description: str = "") -> Project:
 
 @transaction.atomic
 def project_update(*, project: Project, actor, name: str | None = None, description: str | None = None,
-                   retrain_after_verified: int | None = None, auto_activate_margin: float | None | str = "unset") -> Project:
+                   retrain_after_verified: int | None = None, auto_activate_margin: float | None | str = "unset",
+                   verifier_must_differ: bool | None = None) -> Project:
     """Change a project's settings (admins only; the caller checks the role). Records what changed."""
     changed = []
     if name is not None and _clean_name(name) != project.name:
@@ -48,6 +50,9 @@ def project_update(*, project: Project, actor, name: str | None = None, descript
                            code="invalid")
         project.auto_activate_margin = auto_activate_margin
         changed.append("auto_activate_margin")
+    if verifier_must_differ is not None and bool(verifier_must_differ) != project.verifier_must_differ:
+        project.verifier_must_differ = bool(verifier_must_differ)
+        changed.append("verifier_must_differ")
     if changed:
         project.save(update_fields=changed)
         activity_record(project=project, actor=actor, verb="project.updated",
@@ -154,3 +159,207 @@ def activity_record(*, project: Project, actor, verb: str, summary: str, data: d
         project=project, actor=actor if getattr(actor, "is_authenticated", False) else None,
         verb=verb, summary=summary[:500], data=data or {},
     )
+
+
+# -- API tokens -------------------------------------------------------------------------------------
+
+TOKEN_NAME_MAX = 100
+TOKEN_TOUCH_SECONDS = 60  # last use is recorded at most once a minute per token (no write per request)
+
+
+def api_token_create(*, user, name: str) -> tuple["ApiToken", str]:  # noqa: F821
+    """A new named token for ``user``; returns (token, key). The key is not stored: show it once."""
+    import secrets
+
+    from accounts.models import ApiToken
+
+    name = " ".join((name or "").split())
+    if not name or len(name) > TOKEN_NAME_MAX:
+        raise ApiError(f"Give the token a name of 1 to {TOKEN_NAME_MAX} characters (what will use it?).",
+                       code="invalid")
+    if ApiToken.objects.filter(user=user, name__iexact=name).exists():
+        raise ApiError(f"You already have a token named {name!r}; choose another name or revoke that one.",
+                       code="duplicate_name", status_code=409)
+    key = secrets.token_hex(20)  # 40 hex characters, like DRF's keys
+    token = ApiToken.objects.create(user=user, name=name, key_digest=key_digest(key), prefix=key[:6],
+                                    password_digest=password_digest(user))
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token_id) -> str:
+    """Revoke one of the user's tokens (a mirrored drf_create_token one too); returns its name."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import ApiToken
+
+    if str(token_id) == "drf":  # the command-line token, never used through the API yet (no row of ours)
+        deleted, _ = Token.objects.filter(user=user).delete()
+        if not deleted:
+            raise ApiError("That token does not exist (any more).", code="not_found", status_code=404)
+        return "drf_create_token"
+    try:
+        token = ApiToken.objects.get(user=user, pk=int(token_id))
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise ApiError("That token does not exist (any more).", code="not_found", status_code=404) from None
+    if token.drf_token_id:
+        Token.objects.filter(pk=token.drf_token_id).delete()  # cascades to the row of ours
+    else:
+        token.delete()
+    return token.name
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user) -> int:
+    """Revoke every API token of the user (named ones and DRF's); returns how many there were."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import ApiToken
+
+    own = ApiToken.objects.filter(user=user, drf_token__isnull=True).delete()[0]
+    drf = Token.objects.filter(user=user).count()
+    Token.objects.filter(user=user).delete()  # cascades to the rows recording their use
+    return own + drf
+
+
+def password_changed(*, user) -> int:
+    """After a password change: every API token of the user stops working. Returns how many."""
+    return api_tokens_revoke_all(user=user)
+
+
+def api_token_authenticate(*, key: str):
+    """(user, token row) for an API key, or None. Named tokens first, then DRF's table
+    (``manage.py drf_create_token``), whose use is recorded on a row of ours made at first use. A
+    token made before the user's last password change is deleted and refused."""
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import ApiToken
+
+    now = timezone.now()
+    token = ApiToken.objects.select_related("user").filter(key_digest=key_digest(key)).first()
+    if token is None:
+        drf = Token.objects.select_related("user").filter(key=key).first()
+        if drf is None:
+            return None
+        defaults = {"user": drf.user, "name": "drf_create_token (command line)", "prefix": key[:6],
+                    "password_digest": password_digest(drf.user)}
+        try:
+            with transaction.atomic():
+                token, _ = ApiToken.objects.get_or_create(drf_token=drf, defaults=defaults)
+        except IntegrityError:  # two first uses at once: the other request made the row
+            token = ApiToken.objects.get(drf_token=drf)
+        token.user = drf.user
+    if token.password_digest and token.password_digest != password_digest(token.user):
+        if token.drf_token_id:
+            Token.objects.filter(pk=token.drf_token_id).delete()
+        else:
+            token.delete()
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token.user, token
+
+
+# -- invitations ------------------------------------------------------------------------------------
+
+INVITE_DAYS_MAX = 30
+
+
+def invitation_create(*, project: Project, actor, role: str, note: str = "", days: int = 7):
+    """An invitation link to join ``project`` as ``role``; returns (invitation, key). The key is
+    shown once (only its digest is stored)."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+
+    role = _role(role)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= INVITE_DAYS_MAX:
+        raise ApiError(f"An invitation is valid for 1 to {INVITE_DAYS_MAX} days.", code="invalid")
+    note = " ".join((note or "").split())[:200]
+    key = secrets.token_urlsafe(24)
+    invitation = Invitation.objects.create(project=project, role=role, note=note, key_digest=key_digest(key),
+                                           created_by=actor, expires_at=timezone.now() + timedelta(days=days))
+    activity_record(project=project, actor=actor, verb="member.invited",
+                    summary=f"created an invitation link for a new {role}" + (f" ({note})" if note else ""),
+                    data={"invitation": invitation.pk, "role": role})
+    return invitation, key
+
+
+@transaction.atomic
+def invitation_revoke(*, project: Project, actor, invitation_id) -> None:
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+
+    try:
+        invitation = Invitation.objects.select_for_update().get(project=project, pk=int(invitation_id))
+    except (Invitation.DoesNotExist, ValueError, TypeError):
+        raise ApiError("That invitation does not exist.", code="not_found", status_code=404) from None
+    if invitation.used_at or invitation.revoked_at:
+        raise ApiError("That invitation was already used or revoked.", code="invitation_closed", status_code=409)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    activity_record(project=project, actor=actor, verb="member.invitation_revoked",
+                    summary=f"revoked an invitation link for a {invitation.role}", data={"invitation": invitation.pk})
+
+
+def invitation_problem(invitation) -> str | None:
+    """Why an invitation cannot be used any more (a sentence), or None when it can."""
+    from django.utils import timezone
+
+    if invitation is None:
+        return "This invitation link is not valid. Check that you copied all of it, or ask for a new one."
+    if invitation.revoked_at:
+        return "This invitation was revoked by a project admin. Ask them for a new one."
+    if invitation.used_at:
+        return "This invitation link was already used; each link works once. Ask a project admin for a new one."
+    if invitation.expires_at <= timezone.now():
+        return "This invitation link has expired. Ask a project admin for a new one."
+    return None
+
+
+@transaction.atomic
+def invitation_accept(*, key: str, user=None, username: str = "", password: str = ""):
+    """Use an invitation: join its project with its role, as ``user`` (signed in) or as a new user
+    made from ``username`` + ``password`` (validated by the caller's form). Single use: the row is
+    locked, checked and marked used in one transaction. Returns the membership."""
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+
+    invitation = Invitation.objects.select_for_update().select_related("project").filter(
+        key_digest=key_digest(key)).first()
+    if problem := invitation_problem(invitation):
+        raise ApiError(problem, code="invitation_invalid", status_code=410 if invitation else 404)
+    project = invitation.project
+    if user is None:
+        User = get_user_model()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ApiError(f"The username {username!r} is taken; choose another.", code="username_taken",
+                           status_code=409)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password)
+        except IntegrityError:
+            raise ApiError(f"The username {username!r} is taken; choose another.", code="username_taken",
+                           status_code=409) from None
+    elif Membership.objects.filter(project=project, user=user).exists():
+        raise ApiError(f"You are already a member of {project.name}; the invitation is left for someone else.",
+                       code="already_member", status_code=409)
+    membership = Membership.objects.create(project=project, user=user, role=invitation.role)
+    invitation.used_at = timezone.now()
+    invitation.used_by = user
+    invitation.save(update_fields=["used_at", "used_by"])
+    activity_record(project=project, actor=user, verb="member.joined",
+                    summary=f"{user.get_username()} joined as {invitation.role} through an invitation link",
+                    data={"user": user.pk, "role": invitation.role, "invitation": invitation.pk})
+    return membership

@@ -12,4 +12,6 @@ urlpatterns = [
     path("projects/<int:project_id>/assignments/", views.assignments_page, name="project-assignments"),
     path("my-queue/", views.my_queue_page, name="my-queue"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/", views.profile_page, name="profile"),
+    path("invite/<str:key>/", views.invitation_page, name="invitation"),
 ]

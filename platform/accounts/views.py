@@ -76,8 +76,109 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Your password was changed.")
+        revoked = services.password_changed(user=form.user)
+        messages.success(self.request, "Your password was changed." + (
+            f" Your {revoked} API token{'s were' if revoked != 1 else ' was'} revoked; make new ones on your profile page."
+            if revoked else ""))
         return response
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name (what will use it?)")
+
+
+@login_required
+def profile_page(request):
+    """Your account: password, and API tokens (create with a name, see last use, revoke)."""
+    new_key = None
+    form = TokenCreateForm()
+    error = ""
+    status_code = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "create":
+                form = TokenCreateForm(request.POST)
+                if form.is_valid():
+                    _, key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+                    request.session["new_token_key"] = key  # shown once, after the redirect (a reload makes none)
+                    return redirect("profile")
+                status_code = 400
+            elif action == "revoke":
+                name = services.api_token_revoke(user=request.user, token_id=request.POST.get("token", ""))
+                messages.success(request, f"Revoked the token {name!r}: scripts using it are refused from now on.")
+                return redirect("profile")
+            else:
+                messages.error(request, "Unknown action.")
+        except ApiError as exc:
+            error = str(exc.detail)
+            status_code = exc.status_code
+    if request.method == "GET":
+        new_key = request.session.pop("new_token_key", None)
+    memberships = Membership.objects.filter(user=request.user).select_related("project").order_by("project__name")
+    return render(request, "accounts/profile.html", {
+        "tokens": selectors.api_tokens_for_user(user=request.user), "form": form, "new_key": new_key,
+        "memberships": memberships, "error": error,
+    }, status=status_code)
+
+
+class InviteAcceptForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @ . + - _ only.")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def clean_username(self):
+        from django.contrib.auth.validators import UnicodeUsernameValidator
+
+        username = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(username)
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f"The username {username!r} is taken; choose another.")
+        return username
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1 and data.get("username"):
+            try:
+                validate_password(p1, user=get_user_model()(username=data["username"]))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+def invitation_page(request, key: str):
+    """An invitation link: a new user picks a username and password; a signed-in one joins as is."""
+    from django.contrib.auth import login
+
+    invitation = selectors.invitation_for_key(key=key)
+    problem = services.invitation_problem(invitation)
+    if problem:
+        return render(request, "accounts/invitation.html", {"problem": problem}, status=410 if invitation else 404)
+    form = InviteAcceptForm(request.POST or None) if not request.user.is_authenticated else None
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                membership = services.invitation_accept(key=key, user=request.user)
+            elif form.is_valid():
+                membership = services.invitation_accept(key=key, username=form.cleaned_data["username"],
+                                                        password=form.cleaned_data["password1"])
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except ApiError as exc:
+            error = str(exc.detail)
+            membership = None
+        if membership is not None:
+            messages.success(request, f"Welcome to {membership.project.name}: you joined as {membership.role}.")
+            return redirect("song-list", project_id=membership.project_id)
+    return render(request, "accounts/invitation.html", {"invitation": invitation, "form": form, "error": error},
+                  status=400 if request.method == "POST" else 200)
 
 
 # -- pages ------------------------------------------------------------------------------------------
@@ -94,11 +195,20 @@ class SettingsForm(ProjectForm):
     auto_activate_margin = forms.FloatField(
         required=False, min_value=-1, max_value=1,
         label="Activate a new model automatically when its test F1 beats the active one by (empty = never)")
+    verifier_must_differ = forms.BooleanField(
+        required=False, label="The verifier must differ from the author: nobody verifies segments they made or a "
+                              "revision they submitted")
 
 
 class MemberAddForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+    note = forms.CharField(max_length=200, required=False, label="For (a note for the admins)")
+    days = forms.IntegerField(min_value=1, max_value=30, initial=7, label="Valid for (days)")
 
 
 def _api_error_to_message(request, exc: ApiError) -> None:
@@ -125,6 +235,8 @@ def members_page(request, project_id: int):
     project = project_for(user=request.user, project_id=project_id)
     is_admin = has_role(user=request.user, project=project, role=Role.ADMIN)
     form = MemberAddForm()
+    invite_form = InviteForm()
+    invite_link = None
     if request.method == "POST":
         project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
         action = request.POST.get("action")
@@ -135,6 +247,21 @@ def members_page(request, project_id: int):
                     m = services.member_add(project=project, actor=request.user, **form.cleaned_data)
                     messages.success(request, f"Added {m.user.get_username()} as {m.role}.")
                     return redirect("project-members", project_id=project.pk)
+            elif action == "invite":
+                invite_form = InviteForm(request.POST)
+                if invite_form.is_valid():
+                    invitation, key = services.invitation_create(project=project, actor=request.user,
+                                                                 **invite_form.cleaned_data)
+                    # shown once, after the redirect (a reload makes no second invitation)
+                    request.session["invite_link"] = {
+                        "url": request.build_absolute_uri(reverse("invitation", kwargs={"key": key})),
+                        "invitation": invitation.pk, "project": project.pk}
+                    return redirect(reverse("project-members", kwargs={"project_id": project.pk}) + "#invitations")
+            elif action == "revoke_invite":
+                services.invitation_revoke(project=project, actor=request.user,
+                                           invitation_id=request.POST.get("invitation"))
+                messages.success(request, "The invitation link was revoked; it no longer works.")
+                return redirect("project-members", project_id=project.pk)
             elif action in ("role", "remove"):
                 membership = selectors.membership_get(project=project, user_id=request.POST.get("user"))
                 if action == "role":
@@ -150,12 +277,20 @@ def members_page(request, project_id: int):
                 messages.error(request, "Unknown action.")
         except ApiError as exc:
             _api_error_to_message(request, exc)
-            if action != "add":
+            if action not in ("add", "invite"):
                 return redirect("project-members", project_id=project.pk)
+    if request.method == "GET" and is_admin and (shown := request.session.pop("invite_link", None)):
+        invitation = selectors.invitations_open(project=project).filter(pk=shown.get("invitation")).first()
+        if invitation is not None and shown.get("project") == project.pk:
+            invite_link = {"url": shown["url"], "invitation": invitation}
+            invite_form = InviteForm(initial={"role": invitation.role})
     members = selectors.members_list(project=project)
+    failed = request.method == "POST"
     return render(request, "accounts/members.html", {
         "project": project, "members": members, "is_admin": is_admin, "form": form, "roles": Role.choices,
-    }, status=400 if request.method == "POST" else 200)
+        "invite_form": invite_form, "invite_link": invite_link,
+        "invitations": selectors.invitations_open(project=project) if is_admin else [],
+    }, status=400 if failed else 200)
 
 
 @login_required
@@ -163,7 +298,8 @@ def settings_page(request, project_id: int):
     project = project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
     initial = {"name": project.name, "description": project.description,
                "retrain_after_verified": project.retrain_after_verified,
-               "auto_activate_margin": project.auto_activate_margin}
+               "auto_activate_margin": project.auto_activate_margin,
+               "verifier_must_differ": project.verifier_must_differ}
     form = SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -19,6 +19,13 @@ class AnnotationRevision(models.Model):
     number = models.PositiveIntegerField()  # 1, 2, ... per song
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Who made these segments: the author of a save or import; a submit, verify or reject keeps the
+    # segments and so keeps this (None: the model's, or made before this was recorded).
+    segments_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    # The reviewer of a verify / reject revision (its author, recorded as such).
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
     origin = models.CharField(max_length=100)  # "model:<version>", "human", "import:<format>"
     state = models.CharField(max_length=16, choices=RevisionState.choices, default=RevisionState.DRAFT)
     segments = models.JSONField()

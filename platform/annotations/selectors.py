@@ -15,7 +15,9 @@ def song_for_user(*, user, song_id, role: str = Role.ANNOTATOR, project_id=None)
     from songs.models import Song
 
     try:
-        song = Song.objects.select_related("project", "current_revision", "current_revision__author").get(pk=int(song_id))
+        song = Song.objects.select_related(
+            "project", "current_revision", "current_revision__author", "current_revision__segments_by",
+            "current_revision__reviewed_by").get(pk=int(song_id))
     except (Song.DoesNotExist, ValueError, TypeError):
         raise Http404("Not found, or you do not have access to it.") from None
     if project_id is not None and song.project_id != int(project_id):
@@ -29,14 +31,15 @@ def revision_list(*, song) -> list[AnnotationRevision]:
     from django.db.models import Count
 
     return list(
-        AnnotationRevision.objects.filter(song=song).select_related("author").annotate(n_comments=Count("comments"))
+        AnnotationRevision.objects.filter(song=song).select_related("author", "segments_by", "reviewed_by").annotate(n_comments=Count("comments"))
         .order_by("-number")
     )
 
 
 def revision_get(*, song, revision_id) -> AnnotationRevision:
     try:
-        return AnnotationRevision.objects.select_related("author").get(song=song, pk=int(revision_id))
+        return AnnotationRevision.objects.select_related("author", "segments_by", "reviewed_by").get(
+            song=song, pk=int(revision_id))
     except (AnnotationRevision.DoesNotExist, ValueError, TypeError):
         raise Http404("Not found, or you do not have access to it.") from None
 

@@ -8,17 +8,25 @@ def _username(user) -> str | None:
 
 
 class RevisionSummarySerializer(serializers.ModelSerializer):
-    author = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField(help_text="who made this revision (for verify / reject: the reviewer)")
+    segments_by = serializers.SerializerMethodField(help_text="who made these segments (null: the model or unknown)")
+    reviewed_by = serializers.SerializerMethodField(help_text="the reviewer of a verify / reject revision")
     parent = serializers.PrimaryKeyRelatedField(read_only=True)
     n_segments = serializers.SerializerMethodField()
 
     class Meta:
         model = AnnotationRevision
-        fields = ["id", "number", "state", "origin", "author", "parent", "message", "vocal_seconds", "n_segments",
-                  "created_at"]
+        fields = ["id", "number", "state", "origin", "author", "segments_by", "reviewed_by", "parent", "message",
+                  "vocal_seconds", "n_segments", "created_at"]
 
     def get_author(self, obj) -> str | None:
         return _username(obj.author)
+
+    def get_segments_by(self, obj) -> str | None:
+        return _username(obj.segments_by)
+
+    def get_reviewed_by(self, obj) -> str | None:
+        return _username(obj.reviewed_by)
 
     def get_n_segments(self, obj) -> int:
         return len(obj.segments or [])
@@ -26,9 +34,20 @@ class RevisionSummarySerializer(serializers.ModelSerializer):
 
 class RevisionSerializer(RevisionSummarySerializer):
     segments = serializers.JSONField()
+    verify_refusal = serializers.SerializerMethodField(
+        help_text="why you may not verify this revision under the project's review policy (null: you may, if "
+                  "your role allows it)")
 
     class Meta(RevisionSummarySerializer.Meta):
-        fields = [*RevisionSummarySerializer.Meta.fields, "segments"]
+        fields = [*RevisionSummarySerializer.Meta.fields, "segments", "verify_refusal"]
+
+    def get_verify_refusal(self, obj) -> str | None:
+        from annotations.services import verify_refusal
+
+        request = self.context.get("request")
+        if request is None:
+            return None
+        return verify_refusal(song=obj.song, revision=obj, reviewer=request.user)
 
 
 class ReviewCommentSerializer(serializers.ModelSerializer):

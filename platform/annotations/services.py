@@ -43,12 +43,14 @@ def _bad(item):
 @transaction.atomic
 def revision_create(
     *, song, segments: list[Segment], author, origin: str, state: str = RevisionState.DRAFT,
-    based_on: AnnotationRevision | None | str = "current", message: str = "",
+    based_on: AnnotationRevision | None | str = "current", message: str = "", segments_by="author",
+    reviewed_by=None,
 ) -> AnnotationRevision:
     """Append a revision and make it the song's current one.
 
     based_on: the revision the author edited ("current" skips the check, for model and import
     revisions; None means "the song had no revision"). A mismatch raises RevisionConflict (409).
+    segments_by: who made the segments ("author" = the author; a state change passes its parent's).
     """
     from songs.models import Song
 
@@ -58,8 +60,10 @@ def revision_create(
         raise RevisionConflict(latest=current, based_on=based_on.number if based_on else 0)
     validate_partition(segments, duration=locked.duration or segments[-1].end)
     number = (AnnotationRevision.objects.filter(song=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+    author = author if getattr(author, "is_authenticated", False) else None
     revision = AnnotationRevision.objects.create(
-        song=locked, number=number, parent=current, author=author if getattr(author, "is_authenticated", False) else None,
+        song=locked, number=number, parent=current, author=author,
+        segments_by=author if segments_by == "author" else segments_by, reviewed_by=reviewed_by,
         origin=origin, state=state, segments=[s.to_dict() for s in segments],
         vocal_seconds=round(sum(s.duration for s in segments if s.is_vocal), 3), message=message,
     )
@@ -135,7 +139,7 @@ def revision_submit(*, song, author, based_on: AnnotationRevision | None | str =
     revision = revision_create(
         song=song, segments=revision_segments(current), author=author, origin=current.origin,
         state=RevisionState.SUBMITTED, based_on=current if based_on == "current" else based_on,
-        message="submitted for review",
+        message="submitted for review", segments_by=current.segments_by,
     )
     _activity(song=song, actor=author, verb="annotation.submitted",
               summary=f"submitted revision {revision.number} of {song.title} for review", revision=revision)
@@ -143,6 +147,23 @@ def revision_submit(*, song, author, based_on: AnnotationRevision | None | str =
 
 
 REVIEW_DECISIONS = ("verify", "reject", "comment")
+
+
+def verify_refusal(*, song, revision: AnnotationRevision | None, reviewer) -> str | None:
+    """Why ``reviewer`` may not verify ``revision`` under the project's review policy, or None.
+
+    With the project setting "the verifier must differ from the author" (on by default), nobody
+    verifies segments they made, nor a revision they submitted themselves. The one place this rule
+    lives: the review service enforces it, the editor shows it."""
+    if revision is None or not song.project.verifier_must_differ or not getattr(reviewer, "pk", None):
+        return None
+    if revision.segments_by_id == reviewer.pk:
+        return (f"You made the segments of revision {revision.number}; this project needs someone else to verify "
+                "them (project setting: the verifier must differ from the author).")
+    if revision.state == RevisionState.SUBMITTED and revision.author_id == reviewer.pk:
+        return (f"You submitted revision {revision.number} yourself; this project needs someone else to verify it "
+                "(project setting: the verifier must differ from the author).")
+    return None
 
 
 def revision_review(
@@ -166,6 +187,8 @@ def revision_review(
         raise ApiError(f"time {time} s is outside the song (0 to {float(song.duration or 0):.2f} s).", code="invalid")
     if decision == "verify" and current.state == RevisionState.VERIFIED:
         raise ApiError(f"Revision {current.number} is already verified.", code="already_verified")
+    if decision == "verify" and (reason := verify_refusal(song=song, revision=current, reviewer=reviewer)):
+        raise ApiError(reason, code="verifier_is_author", status_code=403)
     with transaction.atomic():
         new = current
         if decision != "comment":
@@ -174,6 +197,7 @@ def revision_review(
                 state=RevisionState.VERIFIED if decision == "verify" else RevisionState.DRAFT,
                 based_on=current if based_on == "current" else based_on,
                 message=("verified" if decision == "verify" else "rejected") + (f": {comment}" if comment else ""),
+                segments_by=current.segments_by, reviewed_by=reviewer,
             )
         note = ReviewComment.objects.create(
             revision=current, author=reviewer, time=time, text=comment,

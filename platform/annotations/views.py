@@ -89,14 +89,16 @@ def _conflict_response(exc: RevisionConflict) -> Response:
 def _empty_annotation(song) -> dict:
     duration = float(song.duration or 0)
     return {
-        "id": None, "number": 0, "state": None, "origin": None, "author": None, "parent": None, "message": "",
-        "vocal_seconds": 0.0, "n_segments": 1 if duration > 0 else 0, "created_at": None,
+        "id": None, "number": 0, "state": None, "origin": None, "author": None, "segments_by": None,
+        "reviewed_by": None, "parent": None, "message": "",
+        "vocal_seconds": 0.0, "n_segments": 1 if duration > 0 else 0, "created_at": None, "verify_refusal": None,
         "segments": [{"start": 0.0, "end": duration, "label": "non-vocal"}] if duration > 0 else [],
     }
 
 
-def _revision_response(revision: AnnotationRevision, *, status_code: int = 200) -> Response:
-    return Response(RevisionSerializer(revision).data, status=status_code, headers={"ETag": _etag(revision)})
+def _revision_response(revision: AnnotationRevision, *, request, status_code: int = 200) -> Response:
+    return Response(RevisionSerializer(revision, context={"request": request}).data, status=status_code,
+                    headers={"ETag": _etag(revision)})
 
 
 def _editable_song(request, song_id):
@@ -115,7 +117,7 @@ class AnnotationView(APIView):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         if song.current_revision is None:
             return Response(_empty_annotation(song), headers={"ETag": _etag(None)})
-        return _revision_response(song.current_revision)
+        return _revision_response(song.current_revision, request=request)
 
     @extend_schema(request=AnnotationSaveSerializer, responses={201: RevisionSerializer, 200: RevisionSerializer},
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
@@ -134,7 +136,7 @@ class AnnotationView(APIView):
             return _conflict_response(exc)
         except FormatError as exc:
             raise ApiError(f"The segments are not a valid partition of the song: {exc}", code="invalid_segments") from exc
-        return _revision_response(revision, status_code=201 if created else 200)
+        return _revision_response(revision, request=request, status_code=201 if created else 200)
 
     @extend_schema(request={"multipart/form-data": AnnotationImportSerializer}, responses={201: RevisionSerializer},
                    description="Import an annotation file (multipart `file`; format from its extension or the "
@@ -156,7 +158,7 @@ class AnnotationView(APIView):
             return _conflict_response(exc)
         except FormatError as exc:
             raise ApiError(f"Cannot import {upload.name!r}: {exc}", code="invalid_file") from exc
-        return _revision_response(revision, status_code=201)
+        return _revision_response(revision, request=request, status_code=201)
 
 
 class AnnotationExportView(APIView):
@@ -204,7 +206,8 @@ class RevisionDetailView(APIView):
     def get(self, request, song_id: int, revision_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         revision = selectors.revision_get(song=song, revision_id=revision_id)
-        return Response(RevisionSerializer(revision).data, headers={"ETag": _etag(revision)})
+        return Response(RevisionSerializer(revision, context={"request": request}).data,
+                        headers={"ETag": _etag(revision)})
 
 
 class RevisionDiffView(APIView):
@@ -238,7 +241,7 @@ class SubmitView(APIView):
             revision = services.revision_submit(song=song, author=request.user, based_on=based_on)
         except RevisionConflict as exc:
             return _conflict_response(exc)
-        return _revision_response(revision, status_code=201)
+        return _revision_response(revision, request=request, status_code=201)
 
 
 class ReviewView(APIView):
@@ -260,7 +263,8 @@ class ReviewView(APIView):
             )
         except RevisionConflict as exc:
             return _conflict_response(exc)
-        body = {"revision": RevisionSerializer(revision).data, "comment": ReviewCommentSerializer(note).data}
+        body = {"revision": RevisionSerializer(revision, context={"request": request}).data,
+                "comment": ReviewCommentSerializer(note).data}
         return Response(body, status=201 if decision != "comment" else 200, headers={"ETag": _etag(revision)})
 
 
@@ -299,10 +303,12 @@ def song_editor(request, project_id: int, song_id: int):
     song = selectors.song_for_user(user=request.user, song_id=song_id, project_id=project_id)
     role = role_in(user=request.user, project=song.project)
     config = {
-        "song": {"id": song.pk, "title": song.title, "artist": song.artist, "duration": song.duration,
-                 "sample_rate": song.sample_rate, "status": song.status},
+        "song": {"id": song.pk, "title": song.title, "artist": song.artist, "album": song.album,
+                 "duration": song.duration, "sample_rate": song.sample_rate, "status": song.status},
         "role": role,
         "canReview": role in (Role.REVIEWER, Role.ADMIN),
+        "canRename": role is not None,
+        "verifierMustDiffer": song.project.verifier_must_differ,
         "user": request.user.get_username(),
         "api": {
             "annotation": f"/api/songs/{song.pk}/annotation",
@@ -312,6 +318,9 @@ def song_editor(request, project_id: int, song_id: int):
             "review": f"/api/songs/{song.pk}/annotation/review",
             "prediction": f"/api/songs/{song.pk}/prediction",
             "peaks": f"/api/songs/{song.pk}/peaks",
+            "spectrogram": f"/api/songs/{song.pk}/spectrogram",
+            "predictions": f"/api/songs/{song.pk}/predictions",
+            "song": f"/api/songs/{song.pk}/",
             "audio": f"/api/songs/{song.pk}/audio",
         },
         "formats": list(formats.FORMATS),

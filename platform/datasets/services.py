@@ -245,8 +245,8 @@ def _import_one(*, project, item: DatasetItem, actor, state: str, split: str, ha
     upload = _LocalUpload(item.audio)
     try:
         with transaction.atomic():  # the process job is queued when this commits, after the revision exists
-            song = song_create(project=project, upload=upload, created_by=actor, title=item.title or _title(item.name),
-                               artist=item.artist)
+            song = song_create(project=project, upload=upload, created_by=actor, title=item.title,
+                               artist=item.artist, fallback_title=_title(item.name))
             try:
                 song.imported_segments = None
                 if has_labels:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.api_job, name="api-job"),
     path("jobs/<int:job_id>/cancel", views.api_job_cancel, name="api-job-cancel"),
     path("jobs/<int:job_id>/retry", views.api_job_retry, name="api-job-retry"),
+    path("songs/<int:song_id>/predictions", views.api_song_predictions, name="api-song-predictions"),
     path("models/", views.api_models, name="api-models"),
     path("models/<int:model_id>/", views.api_model, name="api-model"),
     path("models/<int:model_id>/checkpoint", views.api_model_checkpoint, name="api-model-checkpoint"),

@@ -92,6 +92,17 @@ def api_job_retry(request, job_id: int):
     return Response(JobDetailSerializer(new).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(responses={200: {"type": "object", "properties": {"results": {"type": "array", "items": {
+    "type": "object"}}}}}, description="The song's model predictions, newest first, each with its role in the "
+    "editor's probability lane: active, previous (the model used before the active one) or null.")
+@api_view(["GET"])
+def api_song_predictions(request, song_id: int):
+    from songs.selectors import song_get
+
+    song = song_get(user=request.user, song_id=song_id)
+    return Response({"results": selectors.song_prediction_layers(song=song)})
+
+
 @extend_schema(responses=ModelVersionSerializer(many=True))
 @api_view(["GET"])
 def api_models(request):
@@ -184,7 +195,8 @@ def job_page(request, project_id: int, job_id: int):
     if job.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")
     data = JobDetailSerializer(job).data
-    return render(request, "jobs/job.html", {"project": project, "job": job, "job_json": data})
+    return render(request, "jobs/job.html", {"project": project, "job": job, "job_json": data,
+                                             "parameters": selectors.job_parameters(job=job)})
 
 
 @login_required
@@ -207,7 +219,7 @@ def train_form_page(request, project_id: int):
         except ApiError as exc:
             error = str(exc.detail)
         else:
-            messages.success(request, f"Training job {job.pk} queued.")
+            messages.success(request, f"Training job {job.pk} queued.", extra_tags=f"job-{job.pk}")
             return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
     data = {split: selectors.verified_revisions(project=project, split=split)
             for split in (Split.TRAIN, Split.VALIDATION, Split.TEST)}
@@ -229,7 +241,8 @@ def detect_form_post(request, project_id: int):
     except ApiError as exc:
         messages.error(request, str(exc.detail))
         return redirect(f"/projects/{project.pk}/jobs/")
-    messages.success(request, f"Detection job {job.pk} queued for {len(job.params['song_ids'])} song(s).")
+    messages.success(request, f"Detection job {job.pk} queued for {len(job.params['song_ids'])} song(s).",
+                     extra_tags=f"job-{job.pk}")
     return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
 
 

@@ -6,9 +6,12 @@ from accounts.permissions import require_role
 from accounts.selectors import project_get, projects_for_user
 from django.db.models import Q, QuerySet
 
+from detector.config import ALL_TRANSFER_MODES
 from reports.models import EvaluationReport
 
-TABLE1_LAYERS = ("L1", "L2", "L3", "all")
+# The rows of the paper's Table 1 and the extra fine-tuning of the whole source model (finetune:full),
+# from every mode the platform trains (detector.config.ALL_TRANSFER_MODES).
+TABLE1_LAYERS = tuple(dict.fromkeys(m.partition(":")[2] for m in ALL_TRANSFER_MODES if ":" in m))
 # (key, label, higher is better)
 HEADLINE = (
     ("accuracy", "Accuracy", True), ("precision", "Precision", True), ("recall", "Recall", True), ("f1", "F1", True),
@@ -108,14 +111,18 @@ def table1(*, reports: list[EvaluationReport]) -> dict:
     for r in reports:
         mode = (r.model_version.transfer_mode or "").strip()
         kind, _, layer = mode.partition(":")
-        layer = {"l1": "L1", "l2": "L2", "l3": "L3", "all": "all", "l_all": "all"}.get(layer.lower(), layer)
+        layer = {"l1": "L1", "l2": "L2", "l3": "L3", "all": "all", "l_all": "all", "full": "full"}.get(layer.lower(), layer)
         cell = _cell(r)
         if kind in ("fixed", "finetune") and layer in TABLE1_LAYERS:
             cells.setdefault((kind, layer), cell)
         else:
             others.append({"mode": mode or r.model_version.get_kind_display(), **cell})
-    rows = [{"layer": "L_all" if layer == "all" else layer,
-             "fixed": cells.get(("fixed", layer)), "finetune": cells.get(("finetune", layer))} for layer in TABLE1_LAYERS]
+    rows = [{"layer": {"all": "L_all", "full": "whole source model"}.get(layer, layer),
+             "fixed": cells.get(("fixed", layer)), "finetune": cells.get(("finetune", layer)),
+             "fixed_exists": f"fixed:{layer}" in ALL_TRANSFER_MODES,
+             "finetune_exists": f"finetune:{layer}" in ALL_TRANSFER_MODES} for layer in TABLE1_LAYERS]
+    for other in others:
+        other["known"] = other["mode"] in ALL_TRANSFER_MODES
     return {"rows": rows, "others": others, "filled": bool(cells)}
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("songs/<int:song_id>/audio", views.SongAudio.as_view(), name="api-song-audio"),
     path("songs/<int:song_id>/original", views.SongOriginal.as_view(), name="api-song-original"),
     path("songs/<int:song_id>/peaks", views.SongPeaks.as_view(), name="api-song-peaks"),
+    path("songs/<int:song_id>/spectrogram", views.SongSpectrogram.as_view(), name="api-song-spectrogram"),
 ]

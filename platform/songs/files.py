@@ -1,8 +1,8 @@
 """Where a song's files live in storage and how to get a local path to them (filesystem or S3).
 
 Every file of a song sits under ``projects/<project>/songs/<sha[:2]>/<sha>/`` and is named by
-Singscope, never by the uploader: ``original.<ext>``, ``peaks.json.gz``, ``playable.flac``,
-``predictions/model-<id>.npy``.
+Singscope, never by the uploader: ``original.<ext>``, ``peaks.json.gz``, ``spectrogram.bin``,
+``playable.flac``, ``predictions/model-<id>.npy``.
 """
 
 from __future__ import annotations

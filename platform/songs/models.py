@@ -24,6 +24,7 @@ class Song(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="songs")
     title = models.CharField(max_length=300)
     artist = models.CharField(max_length=300, blank=True)
+    album = models.CharField(max_length=300, blank=True)
     original = models.FileField(upload_to=song_upload_to, max_length=500)
     original_name = models.CharField(max_length=300)  # the uploader's file name, for display and download
     extension = models.CharField(max_length=16, blank=True)
@@ -38,6 +39,7 @@ class Song(models.Model):
     split = models.CharField(max_length=16, choices=Split.choices, default=Split.UNASSIGNED)
     peaks = models.FileField(max_length=500, blank=True)  # JSON/binary min-max pairs, see songs.peaks
     playable = models.FileField(max_length=500, blank=True)  # browser-playable rendition when needed
+    spectrogram = models.FileField(max_length=500, blank=True)  # log-mel pyramid, see songs.spectrogram
     current_revision = models.ForeignKey(
         "annotations.AnnotationRevision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -21,6 +21,7 @@ from detector.audio import AudioInfo, probe, stream
 from songs.files import local_path, song_dir, storage_delete
 from songs.models import Song, SongStatus
 from songs.peaks import PEAKS_SAMPLE_RATE, PeakAccumulator, peaks_document, peaks_gzip
+from songs.spectrogram import spectrogram_bytes
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,38 @@ def rendition_make(src: Path, dest: Path, *, info: AudioInfo) -> None:
             out.write(np.clip(converted.to_ndarray().reshape(-1, channels), -1.0, 1.0))
 
 
+def spectrogram_save(*, song: Song, features: np.ndarray, config, duration: float) -> str:
+    """Store the log-mel ``features`` as the song's spectrogram file; returns the storage name."""
+    data = spectrogram_bytes(features, config=config, duration=duration)
+    return default_storage.save(f"{song_dir(song)}/spectrogram.bin", ContentFile(data))
+
+
+def spectrogram_compute(*, song: Song) -> str:
+    """Decode the song again and store its spectrogram (for songs processed before spectrograms
+    were stored); the features are those of the project's model (or the default front end)."""
+    from jobs.detection import bundle_load, model_version_for_project
+
+    from detector.config import DEFAULT_FEATURES
+    from detector.features import logmel_blocks
+
+    mv = model_version_for_project(song.project)
+    config = bundle_load(mv).feature_config if mv is not None else DEFAULT_FEATURES
+    with local_path(song.original.name) as path:
+        info = probe(path)
+        blocks = stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=settings.MAX_AUDIO_MINUTES * 60, info=info,
+                        stereo=config.stereo_input)
+        parts = list(logmel_blocks(blocks, config=config))
+    features = np.concatenate(parts) if parts else np.zeros((0, config.n_mels), np.float32)
+    old = song.spectrogram.name
+    name = spectrogram_save(song=song, features=features, config=config,
+                            duration=float(song.duration or len(features) / 100))
+    Song.objects.filter(pk=song.pk).update(spectrogram=name)
+    song.spectrogram.name = name
+    if old and old != name:
+        storage_delete(old)
+    return name
+
+
 def song_process_handler(*, job, ctx) -> dict:
     from jobs.detection import bundle_load, model_version_for_project, prediction_store
     from jobs.services import JobCancelled
@@ -66,7 +99,7 @@ def song_process_handler(*, job, ctx) -> dict:
     if song is None:
         return {"message": "The song was deleted before it was processed"}
     made: list[str] = []
-    previous = [song.peaks.name, song.playable.name]  # a re-run replaces these once it succeeds
+    previous = [song.peaks.name, song.playable.name, song.spectrogram.name]  # a re-run replaces these once it succeeds
     timings: dict[str, float] = {}
     try:
         t0 = time.perf_counter()
@@ -87,15 +120,14 @@ def song_process_handler(*, job, ctx) -> dict:
                                  "Decoding, waveform" + (" and features" if bundle is not None else ""))
                     yield block
 
-            features = None
-            if bundle is not None:
-                from detector.features import logmel_blocks
+            # The log-mel features are the model's input and the stored spectrogram (the model's own
+            # view of the song); without a model, the detector's default front end.
+            from detector.config import DEFAULT_FEATURES
+            from detector.features import logmel_blocks
 
-                parts = list(logmel_blocks(blocks(), config=bundle.feature_config))
-                features = np.concatenate(parts) if parts else np.zeros((0, bundle.feature_config.n_mels), np.float32)
-            else:
-                for _ in blocks():
-                    pass
+            feature_config = bundle.feature_config if bundle is not None else DEFAULT_FEATURES
+            parts = list(logmel_blocks(blocks(), config=feature_config))
+            features = np.concatenate(parts) if parts else np.zeros((0, feature_config.n_mels), np.float32)
             duration = peaks.n_samples / PEAKS_SAMPLE_RATE
             timings["decode"] = time.perf_counter() - t0
 
@@ -104,6 +136,12 @@ def song_process_handler(*, job, ctx) -> dict:
             peaks_name = default_storage.save(f"{song_dir(song)}/peaks.json.gz", ContentFile(peaks_gzip(doc)))
             made.append(peaks_name)
             timings["peaks"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            spectrogram_name = spectrogram_save(song=song, features=features, config=feature_config,
+                                                duration=duration)
+            made.append(spectrogram_name)
+            timings["spectrogram"] = time.perf_counter() - t
 
             playable_name = ""
             if needs_rendition(info):
@@ -122,7 +160,7 @@ def song_process_handler(*, job, ctx) -> dict:
 
         Song.objects.filter(pk=song.pk).update(
             duration=round(duration, 6), sample_rate=info.sample_rate, channels=info.channels, codec=info.codec[:64],
-            peaks=peaks_name, playable=playable_name,
+            peaks=peaks_name, playable=playable_name, spectrogram=spectrogram_name,
         )
         song.refresh_from_db()
 
@@ -163,4 +201,4 @@ def song_process_handler(*, job, ctx) -> dict:
 def _fail(song: Song, made: list[str], reason: str) -> None:
     storage_delete(*made)
     Song.objects.filter(pk=song.pk).update(status=SongStatus.FAILED, error=reason[:2000] or "Processing failed.",
-                                           peaks="", playable="")
+                                           peaks="", playable="", spectrogram="")

@@ -19,7 +19,7 @@ class SongSerializer(serializers.ModelSerializer):
     class Meta:
         model = Song
         fields = [
-            "id", "project", "title", "artist", "original_name", "extension", "size_bytes", "sha256", "duration",
+            "id", "project", "title", "artist", "album", "original_name", "extension", "size_bytes", "sha256", "duration",
             "sample_rate", "channels", "codec", "status", "error", "split", "job", "annotation", "vocal_share",
             "model", "urls", "created_by", "created_at", "updated_at",
         ]
@@ -69,13 +69,15 @@ class SongSerializer(serializers.ModelSerializer):
 
     def get_urls(self, song) -> dict[str, str]:
         base = f"/api/songs/{song.pk}"
-        return {"audio": f"{base}/audio", "peaks": f"{base}/peaks", "original": f"{base}/original",
+        return {"audio": f"{base}/audio", "peaks": f"{base}/peaks", "spectrogram": f"{base}/spectrogram",
+                "original": f"{base}/original",
                 "editor": f"/projects/{song.project_id}/songs/{song.pk}/"}
 
 
 class SongUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=False, max_length=300)
     artist = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    album = serializers.CharField(required=False, allow_blank=True, max_length=300)
     split = serializers.CharField(required=False)
 
 

@@ -21,6 +21,7 @@ from jobs.services import job_create
 
 from songs.files import extension_for, song_dir, storage_delete
 from songs.models import Song, SongStatus, Split, song_upload_to
+from songs.tags import audio_tags
 from songs.validation import audio_validate
 
 log = logging.getLogger(__name__)
@@ -52,17 +53,20 @@ def _sha256_of(upload) -> str:
     return h.hexdigest()
 
 
-def song_create(*, project: Project, upload, created_by, title: str = "", artist: str = "") -> Song:
+def song_create(*, project: Project, upload, created_by, title: str = "", artist: str = "", album: str = "",
+                fallback_title: str = "") -> Song:
     """Validate an uploaded file by decoding it, store it byte-exact, create the song and its process job.
 
-    Raises ApiError (400 not audio / 409 duplicate / 413 too large); on any failure no row and no
-    stored file remain.
+    Title, artist and album: the values given, else the file's own tags (songs.tags), else (title
+    only) ``fallback_title``, else the file name. Raises ApiError (400 not audio / 409 duplicate /
+    413 too large); on any failure no row and no stored file remain.
     """
     display = filename_clean(getattr(upload, "name", "") or "upload")
     title = (title or "").strip()
     artist = (artist or "").strip()
-    if len(title) > TITLE_MAX or len(artist) > TITLE_MAX:
-        raise ApiError(f"Title and artist may be at most {TITLE_MAX} characters.", code="invalid")
+    album = (album or "").strip()
+    if len(title) > TITLE_MAX or len(artist) > TITLE_MAX or len(album) > TITLE_MAX:
+        raise ApiError(f"Title, artist and album may be at most {TITLE_MAX} characters.", code="invalid")
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:
         from songs.uploads import too_large_error
@@ -77,8 +81,10 @@ def song_create(*, project: Project, upload, created_by, title: str = "", artist
         existing = Song.objects.filter(project=project, sha256=sha).first()
         if existing:
             raise _duplicate(existing)
+        tags = audio_tags(path)
         song = Song(
-            project=project, title=title or _title_from(display), artist=artist, original_name=display,
+            project=project, title=title or tags["title"] or fallback_title.strip()[:TITLE_MAX] or _title_from(display),
+            artist=artist or tags["artist"], album=album or tags["album"], original_name=display,
             extension=extension_for(container=info.container, codec=info.codec, filename=display),
             size_bytes=upload.size, sha256=sha, duration=round(info.duration, 6), sample_rate=info.sample_rate,
             channels=info.channels, codec=info.codec[:64], status=SongStatus.PROCESSING, created_by=created_by,
@@ -136,7 +142,7 @@ class _on_disk:
 
 
 def song_update(*, song: Song, actor, title: str | None = None, artist: str | None = None,
-                split: str | None = None) -> Song:
+                album: str | None = None, split: str | None = None) -> Song:
     fields = []
     if title is not None:
         title = title.strip()
@@ -149,6 +155,11 @@ def song_update(*, song: Song, actor, title: str | None = None, artist: str | No
             raise ApiError(f"An artist name may be at most {TITLE_MAX} characters.", code="invalid")
         song.artist = artist.strip()
         fields.append("artist")
+    if album is not None:
+        if len(album.strip()) > TITLE_MAX:
+            raise ApiError(f"An album name may be at most {TITLE_MAX} characters.", code="invalid")
+        song.album = album.strip()
+        fields.append("album")
     if split is not None:
         if split not in Split.values:
             raise ApiError(f"split must be one of {', '.join(Split.values)}, not {split!r}.", code="invalid")
@@ -163,7 +174,7 @@ def song_update(*, song: Song, actor, title: str | None = None, artist: str | No
 
 def song_delete(*, song: Song, actor) -> None:
     """Delete the song, its revisions and predictions, and every file it owns."""
-    names = [song.original.name, song.peaks.name, song.playable.name]
+    names = [song.original.name, song.peaks.name, song.playable.name, song.spectrogram.name]
     names += [p.probabilities.name for p in song.predictions.all()]
     title, project, pk, folder = song.title, song.project, song.pk, song_dir(song)
     with transaction.atomic():

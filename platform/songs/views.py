@@ -11,10 +11,10 @@ from common.errors import ApiError
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
@@ -152,6 +152,7 @@ class SongListCreate(APIView):
         song = services.song_create(
             project=project, upload=files[0], created_by=request.user,
             title=request.data.get("title", ""), artist=request.data.get("artist", ""),
+            album=request.data.get("album", ""),
         )
         return Response(_serialize(song, many=False), status=status.HTTP_201_CREATED)
 
@@ -275,6 +276,76 @@ class SongPeaks(_MediaView):
             return StreamingHttpResponse(_chunks(f), content_type="application/json", headers=headers)
         with default_storage.open(song.peaks.name, "rb") as f:
             return HttpResponse(gzip.decompress(f.read()), content_type="application/json", headers=headers)
+
+
+def _spectrogram_name(song) -> str:
+    if song.spectrogram.name:
+        return song.spectrogram.name
+    if song.status == SongStatus.PROCESSING:
+        raise ApiError("The spectrogram is not ready yet; the song is still being processed.", code="not_ready",
+                       status_code=409)
+    if song.status == SongStatus.FAILED:
+        raise ApiError(f"This song has no spectrogram: processing failed ({song.error}).", code="no_spectrogram",
+                       status_code=404)
+    raise ApiError("The spectrogram of this song has not been computed yet: it was processed before Singscope "
+                   "stored spectrograms. An administrator can compute it with `python manage.py "
+                   "spectrograms_compute`.", code="no_spectrogram", status_code=404)
+
+
+def _bounded_int(value, name: str, *, high: int) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) > high:
+        raise ApiError(f"{name} must be a whole number from 0 to {high}, not {text[:20]!r}.", code="invalid")
+    return int(text)
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("level", int, description="zoom level: rows average 2**level frames"),
+                OpenApiParameter("tile", int, description="tile of that level (tile_frames rows each)")],
+    responses={200: OpenApiTypes.OBJECT, (200, "application/octet-stream"): OpenApiTypes.BINARY})
+class SongSpectrogram(_MediaView):
+    """Without parameters: the stored log-mel spectrogram's description (JSON: bands in Hz, zoom
+    levels and their tiles). With ?level=&tile=: that tile, uint8 rows (frames x bands, band 0
+    lowest), sent gzip-encoded exactly as stored (like the peaks)."""
+
+    def get(self, request, song_id: int):
+        from django.core.files.storage import default_storage
+
+        from songs.spectrogram import spectrogram_header, spectrogram_tile
+
+        song = selectors.song_get(user=request.user, song_id=song_id)
+        name = _spectrogram_name(song)
+        level, tile = request.query_params.get("level"), request.query_params.get("tile")
+        tag = f"{song.sha256[:16]}-{_name_tag(name)}"
+        if level is None and tile is None:
+            with default_storage.open(name, "rb") as f:
+                header, _ = spectrogram_header(f)
+            header["tile_url"] = f"/api/songs/{song.pk}/spectrogram?level={{level}}&tile={{tile}}"
+            return JsonResponse(header, headers={"Cache-Control": "private, max-age=3600", "ETag": f'"{tag}-spec"'})
+        if level is None or tile is None:
+            raise ApiError("Ask for a tile with both level and tile, e.g. ?level=0&tile=0.", code="invalid")
+        level, tile = _bounded_int(level, "level", high=64), _bounded_int(tile, "tile", high=10**6)
+        with default_storage.open(name, "rb") as f:
+            header, base = spectrogram_header(f)
+            try:
+                member = spectrogram_tile(f, header=header, base=base, level=level, tile=tile)
+            except IndexError:
+                raise ApiError(f"There is no tile {tile} of level {level} in this spectrogram (levels 0 to "
+                               f"{len(header['levels']) - 1}).", code="not_found", status_code=404) from None
+        entry = header["levels"][level]["tiles"][tile]
+        headers = {"Cache-Control": "private, max-age=86400", "Vary": "Accept-Encoding",
+                   "ETag": f'"{tag}-{level}-{tile}"', "X-Frames": str(entry["frames"]), "X-Bands": str(header["n_mels"])}
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+            headers["Content-Encoding"] = "gzip"
+            return HttpResponse(member, content_type="application/octet-stream", headers=headers)
+        return HttpResponse(gzip.decompress(member), content_type="application/octet-stream", headers=headers)
+
+
+def _name_tag(name: str) -> str:
+    """A short tag of a stored file name (a recomputed spectrogram gets a new name, so new ETags)."""
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def _chunks(f, size: int = 256 * 1024):

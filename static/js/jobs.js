@@ -158,6 +158,23 @@ export function drawCurve(container, curve, epochs) {
 
 // -- one job --------------------------------------------------------------------------------------
 
+// The "Training job 9 queued." message shown after starting a job follows the job: running, then its
+// final state (the page never claims "queued" about a job that has finished).
+function updateQueuedBanner(job) {
+  const note = document.querySelector(`.messages li.job-${job.id}`);
+  if (!note) return;
+  const pct = Math.round((job.progress || 0) * 100);
+  const noun = { train: "Training", detect: "Detection", process: "Processing", evaluate: "Evaluation", import: "Import" };
+  const what = `${noun[job.kind] || job.kind_label} job ${job.id}`;
+  note.textContent = job.state === "queued" ? `${what} queued; waiting for a worker.`
+    : job.state === "running" ? `${what} is running (${pct}%).`
+      : job.state === "succeeded" ? `${what} succeeded.`
+        : job.state === "failed" ? `${what} failed: ${job.error || "see the log below"}.`
+          : `${what} was cancelled.`;
+  note.dataset.state = job.state;
+  note.classList.toggle("error", job.state === "failed" || job.state === "cancelled");
+}
+
 function initDetail(root) {
   const jobId = root.dataset.job, projectId = root.dataset.project;
   const field = (name) => root.querySelector(`[data-field=${name}]`);
@@ -196,6 +213,7 @@ function initDetail(root) {
     if (r.activated) links.append(el("span", { class: "badge succeeded", text: "activated automatically" }));
     if (curveBox && r.curve) drawCurve(curveBox, r.curve, r.epochs || Number(curveBox.dataset.epochs));
     root.dataset.state = job.state;
+    updateQueuedBanner(job);
   };
 
   const initial = document.getElementById("job-data");

@@ -114,7 +114,7 @@ function row(song) {
   } else vocal.textContent = "–";
   const tr = el("tr", { "data-song": song.id, "data-status": song.status },
     el("td", { class: "check" }, box), title,
-    el("td", { text: song.artist || "–" }),
+    el("td", { text: (song.artist || "–") + (song.album ? ` · ${song.album}` : "") }),
     el("td", { class: "num", text: fmtDuration(song.duration) }),
     statusCell(song),
     el("td", { text: song.split }),
@@ -292,7 +292,11 @@ async function bulk(action, extra = {}) {
     flash(err.message, true);
   }
 }
-$("bulk-set-split")?.addEventListener("click", () => bulk("set_split", { split: $("bulk-split").value }));
+$("bulk-set-split")?.addEventListener("click", () => {
+  const split = $("bulk-split").value;
+  if (!split) { flash("Choose a split in the menu first; nothing was changed.", true); $("bulk-split").focus(); return; }
+  bulk("set_split", { split });
+});
 $("bulk-detect")?.addEventListener("click", () => bulk("detect"));
 $("bulk-delete")?.addEventListener("click", () => {
   const n = state.selected.size;

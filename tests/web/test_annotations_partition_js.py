@@ -15,3 +15,11 @@ def test_partition_logic_passes_its_node_unit_tests():
                           text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# fail 0" in proc.stdout and "# pass 0" not in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_time_axis_and_paint_logic_pass_their_node_unit_tests():
+    proc = subprocess.run(["node", "--test", str(ROOT / "tests/js/test_timeaxis.mjs")], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# fail 0" in proc.stdout and "# pass 0" not in proc.stdout

@@ -324,6 +324,7 @@ def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
     from jobs.models import Job
 
     project.retrain_after_verified = 3
+    project.verifier_must_differ = False  # one user submits and verifies here; the review policy is not under test
     project.save()
     third = make_song(project, title="third", split="train", user=user, seed=9, verified=False)
     from annotations.services import revision_create
@@ -336,3 +337,17 @@ def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
     assert r.status_code == 201, r.content
     job = Job.objects.get(project=project, kind="train")
     assert job.params["trigger"] == "retrain"
+
+
+def test_the_job_page_shows_parameters_as_people_read_them(logged_in_client, project, user):
+    from jobs.models import Job
+
+    job = Job.objects.create(project=project, kind="train", created_by=user,
+                             params={"mode": "finetune:full", "base_model_id": None, "epochs": 12, "lr": 0.0005,
+                                     "trigger": "retrain"})
+    html = logged_in_client.get(f"/projects/{project.pk}/jobs/{job.pk}/").content.decode()
+    params = html[html.index("<h2>Parameters</h2>"):html.index("<h2>Log</h2>")]
+    assert "base_model_id" not in params and "None" not in params
+    assert "Base model" in params and "the shipped default model at the time the job ran" in params
+    assert "Transfer mode" in params and "finetune:full" in params and "Learning rate" in params
+    assert "retraining policy" in params

@@ -323,3 +323,22 @@ def test_anonymous_api_clients_are_refused(client, evaluated):
     report, *_ = evaluated
     response = client.get(f"/api/reports/{report.pk}/")
     assert response.status_code in (401, 403) and "error" in response.json()
+
+
+def test_comparison_names_finetune_full_the_shipped_recipe(logged_in_client, project, user, evaluated):
+    import numpy as np
+    from reports.services import report_create
+
+    report, model, alpha, beta = evaluated
+    full = model_make(project=project, name="whole-model", transfer_mode="finetune:full", trainable=90000)
+    p = np.zeros(1000, dtype=np.float16)
+    p[200:600] = 1.0
+    prediction_make(song=alpha, model_version=full, probabilities=p)
+    prediction_make(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
+    r_full = report_create(project=project, model_version=full, created_by=user)
+    html = logged_in_client.get(f"/projects/{project.pk}/reports/compare?ids={report.pk},{r_full.pk}").content.decode()
+    table1 = re.search(r'<table class="report-table table1" id="table1">(.*?)</table>', html, re.S).group(1)
+    assert "no transfer mode recorded" not in table1
+    row = re.search(r"<tr><th>whole source model</th>(.*?)</tr>", table1, re.S).group(1)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+    assert text == "— (no fixed variant) 100.0 57.1 72.7 90.00K"

@@ -90,7 +90,8 @@ def test_delete_removes_the_row_and_every_file(logged_in_client, project, song, 
     run_process_job(song.pk)
     song.refresh_from_db()
     assert song.peaks.name and song.predictions.exists()
-    assert len([f for f in media_files(settings.MEDIA_ROOT) if "songs" in f.parts]) == 3  # original, peaks, npy
+    made = sorted(f.name for f in media_files(settings.MEDIA_ROOT) if "songs" in f.parts)
+    assert len(made) == 4 and "spectrogram.bin" in made  # original, peaks, spectrogram, npy
     assert logged_in_client.delete(f"/api/songs/{song.pk}/").status_code == 204
     assert not Song.objects.exists()
     assert [f for f in media_files(settings.MEDIA_ROOT) if "songs" in f.parts] == []

@@ -6,6 +6,8 @@
 // Boundary b (1 <= b < segs.length) is the time segs[b].start shared by segments b - 1 and b.
 // Every operation returns a NEW array (the undo stack keeps the old ones) and keeps the invariant.
 
+import { fmtTime } from './timeaxis.js'
+
 export const VOCAL = 'vocal'
 export const NON_VOCAL = 'non-vocal'
 export const FRAME = 0.01 // seconds: the detector's frame grid (hop 160 samples at 16 kHz)
@@ -137,6 +139,58 @@ export function setSegmentTimes (segs, k, start, end) {
   let out = segs
   if (k > 0 && Number.isFinite(start)) out = moveBoundary(out, k, start)
   if (k < out.length - 1 && Number.isFinite(end)) out = moveBoundary(out, k + 1, end)
+  return out
+}
+
+/**
+ * Why segment k cannot get the typed times [start, end], or null when it can: the edit would be
+ * applied exactly (no silent clamping). Times outside the song, start >= end, or a start / end that
+ * would swallow a neighbouring segment (each keeps at least MIN_LEN) are refused with a sentence.
+ */
+export function segmentTimesProblem (segs, k, start, end) {
+  const n = segs.length
+  const duration = segs[n - 1].end
+  const f = (t) => fmtTime(t, 3)
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return 'Type the times as m:ss.sss or in seconds (e.g. 1:05.250 or 65.25).'
+  if (start < -EPS || end > duration + EPS) return `The times must be inside the song (${f(0)} to ${f(duration)}).`
+  if (!(end - start > EPS)) return `The start (${f(start)}) must be before the end (${f(end)}).`
+  if (k === 0 && Math.abs(start) > 1e-6) return `The first segment starts at ${f(0)}; move the end instead.`
+  if (k === n - 1 && Math.abs(end - duration) > 1e-6) return `The last segment ends where the song ends (${f(duration)}); move the start instead.`
+  if (end - start < MIN_LEN - EPS) return 'A segment is at least 10 ms long.'
+  if (k > 0 && start < segs[k - 1].start + MIN_LEN - EPS) {
+    return `The start must be after ${f(segs[k - 1].start + MIN_LEN)}: the previous segment keeps at least 10 ms (delete its boundary to join them).`
+  }
+  if (k < n - 1 && end > segs[k + 1].end - MIN_LEN + EPS) {
+    return `The end must be before ${f(segs[k + 1].end - MIN_LEN)}: the next segment keeps at least 10 ms (merge them instead).`
+  }
+  return null
+}
+
+/**
+ * Paint [a, b] with `label`: whatever was there becomes one segment of that label; the segments it
+ * covers partly are cut at a and b, those it covers wholly disappear. The partition stays valid (no
+ * gap, no overlap); a remainder shorter than MIN_LEN joins the painted segment.
+ */
+export function paint (segs, a, b, label) {
+  const duration = segs[segs.length - 1].end
+  if (b < a) [a, b] = [b, a]
+  a = round6(clamp(a, 0, duration))
+  b = round6(clamp(b, 0, duration))
+  if (b - a < MIN_LEN - EPS) return segs
+  const left = segs[segmentAt(segs, a)]
+  if (a - left.start < MIN_LEN - EPS) a = left.start
+  const right = segs[segmentAt(segs, b - EPS)]
+  if (right.end - b < MIN_LEN - EPS) b = right.end
+  const out = []
+  for (const s of segs) {
+    if (s.end <= a + EPS) out.push(s)
+    else if (s.start < a - EPS) out.push({ ...s, end: a })
+  }
+  out.push({ start: a, end: b, label })
+  for (const s of segs) {
+    if (s.start >= b - EPS) out.push(s)
+    else if (s.end > b + EPS) out.push({ ...s, start: b })
+  }
   return out
 }
 
