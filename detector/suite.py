@@ -228,3 +228,45 @@ def _write(folder: Path, clips: Iterator[Clip]) -> list[dict]:
         records.append({"item": name, "seconds": round(duration, 2),
                         "vocal_s": round(sum(e - s for s, e in spans), 2), **rec})
     return records
+
+
+def build_remix_collection(*, stems: str | Path, out: str | Path, seed: int = 0) -> list[dict]:
+    """A collection of held-out "songs" made from the ``dev`` and ``test`` stem tracks, for the
+    learning curve: each song is four 6.8 s sections of one track, [accompaniment] [vocal over it]
+    [another track's accompaniment] [the vocal, pitch-shifted by -2..+2 semitones, over that], the
+    vocal 6 dB under its accompaniment in one voiced section and at 0 dB in the other; labels from
+    the stems. Built once (``collection.json``)."""
+    import librosa
+
+    out = Path(out)
+    index = out / "collection.json"
+    if index.is_file():
+        return json.loads(index.read_text())
+    stems = Path(stems)
+    tracks = [r["track"] for r in read_stems(stems) if r["split"] in ("dev", "test")]
+    records = []
+    for k, track in enumerate(tracks):
+        rng = _rng(seed, "collection", track)
+        other = tracks[(k + 1 + int(rng.integers(len(tracks) - 1))) % len(tracks)]
+        voc, acc = _read(stems / track / "vocals.flac"), _read(stems / track / "accompaniment.flac")
+        acc2 = _read(stems / other / "accompaniment.flac")
+        n = min(len(voc), len(acc), len(acc2))
+        voc, acc, acc2 = voc[:n], acc[:n], acc2[:n]
+        steps = float(rng.uniform(-2, 2))
+        voc2 = np.stack([librosa.effects.pitch_shift(np.ascontiguousarray(voc[:, c]), sr=SAMPLE_RATE, n_steps=steps)
+                         for c in range(2)], axis=1).astype(np.float32)[:n]
+        sections, spans, t = [], [], 0.0
+        for v, a, db in ((None, acc, 0), (voc, acc, -6), (None, acc2, 0), (voc2, acc2, 0)):
+            if v is None:
+                sections.append(a)
+            else:
+                sp = stem_activity(v)
+                voiced = np.concatenate([v[int(x * SAMPLE_RATE) : int(y * SAMPLE_RATE)] for x, y in sp] or [v])
+                sections.append(a + v * (_rms(a) * 10 ** (db / 20) / max(_rms(voiced), 1e-9)))
+                spans += [(t + x, t + y) for x, y in sp]
+            t += n / SAMPLE_RATE
+        name = track.split("__", 1)[-1]
+        records += _write(out, iter([(name, np.concatenate(sections), spans,
+                                      {"track": track, "other": other, "pitch_shift": round(steps, 2)})]))
+    index.write_text(json.dumps(records, indent=1) + "\n")
+    return records
