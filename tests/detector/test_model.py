@@ -86,3 +86,15 @@ def test_unfreeze_makes_everything_trainable_again():
 def test_freezing_an_unknown_block_is_refused():
     with pytest.raises(ValueError, match="L4"):
         CRNN().freeze(["L4"])
+
+
+def test_time_pooling_keeps_one_output_per_10_ms_frame_in_pairs():
+    import torch
+
+    from detector.model import CRNN, CRNNConfig
+
+    model = CRNN(CRNNConfig(channels=(4, 4, 4), rnn_hidden=4, time_pool=2)).eval()
+    for frames in (1, 5, 400):
+        out = model(torch.randn(2, frames, 80))
+        assert out.shape == (2, frames)
+        assert torch.equal(out[:, 0 : frames - frames % 2 : 2], out[:, 1 : frames : 2])  # each pair shares a value
