@@ -33,36 +33,15 @@ from accounts.serializers import (
     ProjectUpdateSerializer,
     QueueSerializer,
 )
-from accounts.throttle import client_address, login_blocked_for, login_failure_record, login_failures_clear
 
 # -- accounts ---------------------------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing (429) a username + address after too many recent failures."""
+    """Django's login; django-axes refuses (429) a username + address after too many recent failures
+    (accounts.lockout)."""
 
     template_name = "accounts/login.html"
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")[:150]
-        address = client_address(request)
-        wait = login_blocked_for(username=username, address=address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            form = self.get_form()
-            form.errors.clear()
-            context = self.get_context_data(form=form, throttled=True,
-                                            throttle_message=f"Too many failed attempts for this account. "
-                                                             f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(wait)
-            return response
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            login_failures_clear(username=username, address=address)
-        else:
-            login_failure_record(username=username, address=address)
-        return response
 
 
 def admin_login(request):
