@@ -4,6 +4,8 @@ helper, validate, call a service, respond)."""
 from __future__ import annotations
 
 from common.errors import ApiError
+from common.pagination import Pagination
+from common.validation import id_value
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -171,7 +172,7 @@ def assignments_page(request, project_id: int):
     members = selectors.members_list(project=project)
     if request.method == "POST":
         project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
-        song_ids = [i for i in request.POST.getlist("songs") if i.isdigit()]
+        song_ids = [i for i in map(id_value, request.POST.getlist("songs")) if i is not None]
         assignee_id = request.POST.get("user", "")
         try:
             assignee = None
@@ -208,11 +209,6 @@ def my_queue_page(request):
 # -- API --------------------------------------------------------------------------------------------
 
 
-class _Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 500
-
-
 class ProjectListCreate(APIView):
     """GET: your projects (paginated). POST {name, description}: a new project; you become its admin."""
 
@@ -223,7 +219,7 @@ class ProjectListCreate(APIView):
         qs = selectors.projects_for_user(user=request.user)
         if search := request.query_params.get("search", "").strip():
             qs = qs.filter(name__icontains=search[:100])
-        paginator = _Pagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ProjectSerializer(page, many=True, context={"request": request}).data)
 
@@ -315,7 +311,8 @@ class AssignView(APIView):
         assignee = None
         if who not in (None, ""):
             User = get_user_model()
-            user = (User.objects.filter(pk=int(who)).first() if str(who).isdigit()
+            pk = id_value(who)
+            user = (User.objects.filter(pk=pk).first() if pk is not None
                     else User.objects.filter(username__iexact=str(who)).first())
             if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
                 raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
@@ -333,7 +330,7 @@ class ActivityList(APIView):
     @extend_schema(responses=ActivitySerializer(many=True))
     def get(self, request, project_id: int):
         qs = selectors.activity_list(project=request.project, verb=request.query_params.get("verb", "")[:40])
-        paginator = _Pagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
 

@@ -26,13 +26,15 @@ import numpy as np
 from accounts.models import Role
 from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
+from common.parsers import JSONParser
+from common.validation import id_value
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -74,8 +76,8 @@ def _based_on(*, song, header: str | None, required: bool):
     if value in ("none", "0"):
         return None
     try:
-        return AnnotationRevision.objects.get(song=song, pk=int(value))
-    except (AnnotationRevision.DoesNotExist, ValueError):
+        return AnnotationRevision.objects.get(song=song, pk=id_value(value))
+    except AnnotationRevision.DoesNotExist:
         raise RevisionConflict(latest=song.current_revision, based_on=f"{value!r} (not a revision of this song)") from None
 
 

@@ -16,15 +16,19 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
 
 
-def _sentence(detail) -> str:
+def error_sentence(detail) -> str:
+    """DRF's error detail (dicts and lists of field errors) as one sentence."""
     if isinstance(detail, dict):
         parts = []
         for field, value in detail.items():
-            text = _sentence(value)
-            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+            text = error_sentence(value)
+            if field in ("non_field_errors", "detail"):
+                parts.append(text)
+            else:  # "status must be one of ..." reads as a sentence; "epochs: Ensure this value ..." too
+                parts.append(f"{field} {text}" if text.startswith("must ") else f"{field}: {text}")
         return " ".join(parts)
     if isinstance(detail, list):
-        return " ".join(_sentence(item) for item in detail)
+        return " ".join(error_sentence(item) for item in detail)
     return str(detail)
 
 
@@ -59,7 +63,7 @@ def api_exception_handler(exc, context):
             code = "invalid"
     headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
     return Response(
-        {"error": _sentence(response.data), "code": code}, status=response.status_code, headers=headers
+        {"error": error_sentence(response.data), "code": code}, status=response.status_code, headers=headers
     )
 
 

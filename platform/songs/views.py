@@ -8,6 +8,8 @@ from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.selectors import project_get
 from common.errors import ApiError
+from common.pagination import Pagination
+from common.parsers import JSONParser
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -17,8 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,7 +27,13 @@ from songs import selectors, services
 from songs.audio_response import file_response
 from songs.files import content_type_for
 from songs.models import SongStatus, Split
-from songs.serializers import SongBulkSerializer, SongSerializer, SongUpdateSerializer
+from songs.serializers import (
+    SongBulkSerializer,
+    SongListQuerySerializer,
+    SongSerializer,
+    SongUpdateSerializer,
+    SongUploadSerializer,
+)
 from songs.uploads import HashingUploadHandler, too_large_error
 
 # Multipart overhead allowed on top of the file itself before the early Content-Length check trips.
@@ -52,24 +59,10 @@ def song_list_page(request, project_id: int):
 # -- API ---------------------------------------------------------------------------------------------
 
 
-class _SongPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 500
-
-
 def _serialize(songs, *, many: bool):
     items = list(songs) if many else [songs]
     jobs = selectors.process_jobs_for(songs=items)
     return SongSerializer(songs, many=many, context={"jobs": jobs}).data
-
-
-def _int_param(value, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ApiError(f"{name} must be a whole number, not {str(value)[:50]!r}.", code="invalid") from None
 
 
 class SongListCreate(APIView):
@@ -108,33 +101,26 @@ class SongListCreate(APIView):
                            code="too_many_files")
         return super().handle_exception(exc)
 
-    @extend_schema(operation_id="songs_list")
+    @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer])
     def get(self, request):
-        project_id = _int_param(request.query_params.get("project"), "project")
+        query = SongListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        project_id = q.get("project")
         if project_id is not None:
             project_get(user=request.user, project_id=project_id)
-        ids = request.query_params.get("ids")
-        id_list = [_int_param(i, "ids") for i in ids.split(",") if i.strip()] if ids else None
-        status_ = request.query_params.get("status", "")
-        if status_ and status_ not in SongStatus.values:
-            raise ApiError(f"status must be one of {', '.join(SongStatus.values)}.", code="invalid")
-        split = request.query_params.get("split", "")
-        if split and split not in Split.values:
-            raise ApiError(f"split must be one of {', '.join(Split.values)}.", code="invalid")
-        ordering = request.query_params.get("ordering", "")
-        if ordering and ordering.removeprefix("-") not in selectors.ORDERINGS:
-            raise ApiError(f"ordering must be one of {', '.join(selectors.ORDERINGS)} (prefix - to reverse).",
-                           code="invalid")
         qs = selectors.songs_list(
-            user=request.user, project_id=project_id, search=request.query_params.get("search", "").strip(),
-            ordering=ordering, status=status_, split=split, ids=id_list,
+            user=request.user, project_id=project_id, search=q.get("search", ""), ordering=q.get("ordering", ""),
+            status=q.get("status", ""), split=q.get("split", ""), ids=q.get("ids"),
         )
-        paginator = _SongPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         response = paginator.get_paginated_response(_serialize(page, many=True))
         response.data["processing"] = qs.filter(status=SongStatus.PROCESSING).count() if project_id else None
         return response
 
+    @extend_schema(operation_id="songs_create", request={"multipart/form-data": SongUploadSerializer},
+                   responses={201: SongSerializer})
     def post(self, request):
         files = request.FILES.getlist("file")
         if not files:
@@ -144,14 +130,17 @@ class SongListCreate(APIView):
                            "Send the audio as multipart/form-data with the field name 'file'.", code="missing_file")
         if len(files) > 1:
             raise ApiError("Send one file per request in the 'file' field.", code="too_many_files")
-        project_id = _int_param(request.data.get("project") or request.query_params.get("project"), "project")
-        if project_id is None:
+        if not request.data.get("project") and not request.query_params.get("project"):
             raise ApiError("Say which project the song belongs to with the 'project' field.", code="missing_project")
-        project = project_get(user=request.user, project_id=project_id)
+        fields = SongUploadSerializer(data={"project": request.data.get("project") or request.query_params.get("project"),
+                                            "file": files[0], "title": request.data.get("title", ""),
+                                            "artist": request.data.get("artist", "")})
+        fields.is_valid(raise_exception=True)
+        project = project_get(user=request.user, project_id=fields.validated_data["project"])
         require_role(user=request.user, project=project, role=Role.ANNOTATOR)
         song = services.song_create(
             project=project, upload=files[0], created_by=request.user,
-            title=request.data.get("title", ""), artist=request.data.get("artist", ""),
+            title=fields.validated_data.get("title", ""), artist=fields.validated_data.get("artist", ""),
         )
         return Response(_serialize(song, many=False), status=status.HTTP_201_CREATED)
 
