@@ -1,6 +1,7 @@
 """One error shape for the whole API: {"error": "<sentence>", "code": "<stable_code>"} with a 4xx status."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -47,7 +48,19 @@ _DEFAULT_CODES = {
 }
 
 
+def body_too_large_error() -> ApiError:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    return ApiError(f"The request body is too large: JSON and form fields may take at most {limit_mb:g} MB "
+                    "(audio files go in a multipart 'file' field, which has its own limit).",
+                    code="too_large", status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
 def api_exception_handler(exc, context):
+    # Django's own request limits, raised while DRF parses the body: the API's JSON shape, not an HTML 400.
+    if isinstance(exc, RequestDataTooBig):
+        exc = body_too_large_error()
+    elif isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        exc = ApiError("Too many files or fields in one request; send one file per request.", code="too_many_fields")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found, or you do not have access to it.")
     elif isinstance(exc, PermissionDenied):
@@ -77,6 +90,19 @@ def handler404(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request, exception=None):
+    """Django's answer to a SuspiciousOperation raised outside DRF (e.g. a body over the limit read by
+    a middleware): JSON on /api/, with 413 for a body that is too large."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            error = body_too_large_error()
+            return json_error(str(error.detail), code=error.code, status=error.status_code)
+        return json_error("The request could not be read (malformed or too large).", code="bad_request", status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler500(request):

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+handler400 = "common.errors.handler400"
 handler404 = "common.errors.handler404"
 handler500 = "common.errors.handler500"
 

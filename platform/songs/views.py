@@ -12,7 +12,6 @@ from common.pagination import Pagination
 from common.parsers import JSONParser
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
@@ -90,16 +89,6 @@ class SongListCreate(APIView):
             if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + MULTIPART_SLACK:
                 raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)  # before reading a byte of the body
         super().initial(request, *args, **kwargs)
-
-    def handle_exception(self, exc):
-        # Django's own request limits, raised while parsing: answer in the API's JSON error shape.
-        if isinstance(exc, RequestDataTooBig):
-            exc = ApiError("The request's form fields are too large.", code="too_large",
-                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        elif isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
-            exc = ApiError("Too many files or fields in one request; upload one file per request.",
-                           code="too_many_files")
-        return super().handle_exception(exc)
 
     @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer])
     def get(self, request):

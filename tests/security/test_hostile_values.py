@@ -26,30 +26,30 @@ API_CASES = [
     # JSON bodies
     ("jobs-project-1e400", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": 1e400, "song_ids": "all"}')),
     ("jobs-project-sup2", _api("post", "/api/jobs/", body={"kind": "detect", "project": SUP2, "song_ids": "all"})),
-    ("jobs-project-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": %s}' % BIG)),
+    ("jobs-project-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {big}}')),
     ("jobs-song-ids-1e400", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [1e400]}')),
-    ("jobs-song-ids-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [%s]}' % BIG)),
+    ("jobs-song-ids-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [{big}]}')),
     ("jobs-song-ids-sup2", _api("post", "/api/jobs/", body={"kind": "detect", "project": "{project}", "song_ids": [SUP2]})),
     ("jobs-model-id-1e400", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [{song}], "model_id": 1e400}')),
-    ("jobs-model-id-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [{song}], "model_id": %s}' % BIG)),
+    ("jobs-model-id-25-digits", _api("post", "/api/jobs/", raw='{"kind": "detect", "project": {project}, "song_ids": [{song}], "model_id": {big}}')),
     ("jobs-evaluate-model-sup2", _api("post", "/api/jobs/", body={"kind": "evaluate", "project": "{project}", "model_id": SUP2})),
     ("jobs-train-epochs-1e400", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "epochs": 1e400}')),
     ("jobs-train-epochs--1e400", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "epochs": -1e400}')),
-    ("jobs-train-lr-400-digit-int", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "lr": %s}' % ("9" * 400))),
-    ("jobs-train-seed-25-digits", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "seed": %s}' % BIG)),
+    ("jobs-train-lr-400-digit-int", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "lr": {digits400}}')),
+    ("jobs-train-seed-25-digits", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "seed": {big}}')),
     ("jobs-train-base-model-1e400", _api("post", "/api/jobs/", raw='{"kind": "train", "project": {project}, "base_model_id": 1e400}')),
     ("jobs-nested-2000-deep", _api("post", "/api/jobs/", raw=DEEP)),
     ("jobs-nested-object-2000-deep", _api("post", "/api/jobs/", raw=DEEP_OBJECT)),
     ("projects-nested-2000-deep", _api("post", "/api/projects/", raw=DEEP_OBJECT)),
-    ("annotation-nested-2000-deep", _api("put", "/api/songs/{song}/annotation", raw='{"segments": %s}' % DEEP,
+    ("annotation-nested-2000-deep", _api("put", "/api/songs/{song}/annotation", raw='{"segments": {deep}}',
                                          headers={"If-Match": "*"})),
-    ("bulk-ids-25-digits", _api("post", "/api/songs/bulk", raw='{"action": "delete", "ids": [%s]}' % BIG)),
+    ("bulk-ids-25-digits", _api("post", "/api/songs/bulk", raw='{"action": "delete", "ids": [{big}]}')),
     ("bulk-ids-1e400", _api("post", "/api/songs/bulk", raw='{"action": "delete", "ids": [1e400]}')),
-    ("bulk-model-id-25-digits", _api("post", "/api/songs/bulk", raw='{"action": "detect", "ids": [{song}], "model_id": %s}' % BIG)),
+    ("bulk-model-id-25-digits", _api("post", "/api/songs/bulk", raw='{"action": "detect", "ids": [{song}], "model_id": {big}}')),
     ("bulk-nested-2000-deep", _api("post", "/api/songs/bulk", raw=DEEP_OBJECT)),
     ("assign-user-sup2", _api("post", "/api/projects/{project}/assign", body={"song_ids": ["{song}"], "user": SUP2})),
     ("assign-user-25-digits", _api("post", "/api/projects/{project}/assign", body={"song_ids": ["{song}"], "user": BIG})),
-    ("assign-song-ids-25-digits", _api("post", "/api/projects/{project}/assign", raw='{"song_ids": [%s], "user": null}' % BIG)),
+    ("assign-song-ids-25-digits", _api("post", "/api/projects/{project}/assign", raw='{"song_ids": [{big}], "user": null}')),
     ("activate-project-1e400", _api("post", "/api/models/{model}/activate", raw='{"project": 1e400}')),
     ("project-patch-retrain-1e400", _api("patch", "/api/projects/{project}/", raw='{"retrain_after_verified": 1e400}')),
     ("project-patch-margin-1e400", _api("patch", "/api/projects/{project}/", raw='{"auto_activate_margin": 1e400}')),
@@ -122,7 +122,7 @@ def world(project, user, make_user):
     song = make_song(project, title="hostile", user=user)
     model = ModelVersion.objects.create(project=project, name="m", kind="target", checkpoint="m/x.pt")
     project_create(name="Bob's", created_by=make_user("bob"))
-    return {"project": project.pk, "song": song.pk, "model": model.pk}
+    return {"project": project.pk, "song": song.pk, "model": model.pk, "big": BIG, "deep": DEEP, "digits400": "9" * 400}
 
 
 def _fill(value, world):
