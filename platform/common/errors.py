@@ -1,5 +1,7 @@
 """One error shape for the whole API: {"error": "<sentence>", "code": "<stable_code>"} with a 4xx status."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
@@ -78,6 +80,17 @@ def api_exception_handler(exc, context):
     return Response(
         {"error": error_sentence(response.data), "code": code}, status=response.status_code, headers=headers
     )
+
+
+# An absolute path of two or more parts (not a URL's): /var/lib/singscope/media/..., /tmp/singscope-import-x/...
+_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/)+([\w.+-]*)")
+
+
+def public_text(text: str, *, limit: int = 1000) -> str:
+    """What a member may read of an error: its first line, every server or temporary path cut to its
+    file name, at most ``limit`` characters. The full story (traceback, paths) belongs in the server log."""
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return _PATH.sub(lambda m: m.group(1) or "a server folder", first)[:limit]
 
 
 def json_error(message: str, *, code: str, status: int) -> JsonResponse:

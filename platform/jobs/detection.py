@@ -219,6 +219,7 @@ class _SubProgress:
 
 def detect_handler(*, job, ctx) -> dict:
     """Detect job: params {"song_ids": [...], "model_id"?}; checks cancellation between songs."""
+    from common.errors import public_text
     from django.db.models import Q
     from songs.models import Song, SongStatus
 
@@ -249,8 +250,8 @@ def detect_handler(*, job, ctx) -> dict:
             if isinstance(exc, JobCancelled):
                 raise
             log.exception("detection failed on song %s", song.pk)
-            failed.append({"song": song.pk, "title": song.title, "error": str(exc)[:300]})
-            ctx.log(f"song {song.pk} ({song.title}) failed: {exc}")
+            failed.append({"song": song.pk, "title": song.title, "error": public_text(exc, limit=300)})
+            ctx.log(f"song {song.pk} ({song.title}) failed: {failed[-1]['error']}")
         ctx.progress((i + 1) / len(songs), f"Detected {i + 1} of {len(songs)} songs", force=True)
     if not done:
         raise RuntimeError("Detection failed on every song: " + "; ".join(f"{f['title']}: {f['error']}" for f in failed))

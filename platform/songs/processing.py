@@ -143,11 +143,13 @@ def song_process_handler(*, job, ctx) -> dict:
         _fail(song, made, "Processing was cancelled.")
         raise
     except BaseException as exc:
+        from common.errors import public_text
+
         from detector.errors import DetectorError
 
         reason = str(exc) if isinstance(exc, DetectorError) else f"{type(exc).__name__}: {exc}".strip(": ")
         reason = reason.replace(str(Path(settings.MEDIA_ROOT) / song.original.name), song.original_name)
-        reason = reason.replace(song.original.name, song.original_name)
+        reason = public_text(reason.replace(song.original.name, song.original_name))
         _fail(song, made, reason)
         raise
     message = f"Ready ({duration:.1f} s); detection {detection}"
