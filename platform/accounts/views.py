@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from common.errors import ApiError
 from common.pagination import Pagination
+from common.schema import paginated
 from common.validation import id_value
 from django import forms
 from django.contrib import messages
@@ -214,7 +215,7 @@ class ProjectListCreate(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=ProjectSerializer(many=True))
+    @extend_schema(operation_id="projects_list", responses=paginated(ProjectSerializer))
     def get(self, request):
         qs = selectors.projects_for_user(user=request.user)
         if search := request.query_params.get("search", "").strip():
@@ -327,7 +328,7 @@ class ActivityList(APIView):
 
     permission_classes = [IsAuthenticated, ProjectRolePermission]
 
-    @extend_schema(responses=ActivitySerializer(many=True))
+    @extend_schema(operation_id="projects_activity_list", responses=paginated(ActivitySerializer))
     def get(self, request, project_id: int):
         qs = selectors.activity_list(project=request.project, verb=request.query_params.get("verb", "")[:40])
         paginator = Pagination()

@@ -57,3 +57,10 @@ class ReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["verify", "reject", "comment"])
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     time = serializers.FloatField(required=False, allow_null=True, default=None)
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    """What POST .../annotation/review answers: the revision as it now is and the comment left."""
+
+    revision = RevisionSerializer()
+    comment = ReviewCommentSerializer()

@@ -45,6 +45,7 @@ from annotations.serializers import (
     AnnotationImportSerializer,
     AnnotationSaveSerializer,
     ReviewCommentSerializer,
+    ReviewResultSerializer,
     ReviewSerializer,
     RevisionSerializer,
     RevisionSummarySerializer,
@@ -244,9 +245,9 @@ class SubmitView(APIView):
 
 
 class ReviewView(APIView):
-    @extend_schema(request=ReviewSerializer, responses={201: RevisionSerializer},
-                   description="Reviewers (and admins) verify or reject the current revision; any member may "
-                   "leave a comment (decision=comment). Comments may be pinned to a time in seconds.")
+    @extend_schema(request=ReviewSerializer, responses={201: ReviewResultSerializer, 200: ReviewResultSerializer},
+                   description="Reviewers (and admins) verify or reject the current revision (201); any member may "
+                   "leave a comment (decision=comment, 200). Comments may be pinned to a time in seconds.")
     def post(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         data = ReviewSerializer(data=request.data)

@@ -11,6 +11,7 @@ from accounts.permissions import has_role, require_role
 from accounts.selectors import project_get
 from common.errors import ApiError
 from common.pagination import Pagination
+from common.schema import paginated
 from common.validation import ProjectFilterSerializer, query_validated, validated
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,7 +38,7 @@ from jobs.serializers import (
 # -- API ------------------------------------------------------------------------------------------
 
 
-@extend_schema(methods=["GET"], parameters=[JobListQuerySerializer], responses={200: JobSerializer(many=True)})
+@extend_schema(methods=["GET"], operation_id="jobs_list", parameters=[JobListQuerySerializer], responses={200: paginated(JobSerializer)})
 @extend_schema(methods=["POST"], request=JobCreateRequestSerializer, responses={202: JobDetailSerializer})
 @api_view(["GET", "POST"])
 def api_jobs(request):
@@ -84,7 +85,8 @@ def api_job_retry(request, job_id: int):
     return Response(JobDetailSerializer(new).data, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(parameters=[ProjectFilterSerializer], responses=ModelVersionSerializer(many=True))
+@extend_schema(operation_id="models_list", parameters=[ProjectFilterSerializer],
+               responses=paginated(ModelVersionSerializer))
 @api_view(["GET"])
 def api_models(request):
     """Model versions of a project (`?project=`, with the shipped ones) or of all the user's projects."""

@@ -10,13 +10,14 @@ from accounts.selectors import project_get
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.parsers import JSONParser
+from common.schema import paginated
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -90,7 +91,9 @@ class SongListCreate(APIView):
                 raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)  # before reading a byte of the body
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer])
+    @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer], responses=paginated(
+        SongSerializer, extra={"processing": serializers.IntegerField(
+            allow_null=True, help_text="songs of ?project still processing (null without ?project)")}))
     def get(self, request):
         query = SongListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -165,6 +168,14 @@ class SongBulk(APIView):
     parser_classes = [JSONParser]
     serializer_class = SongBulkSerializer
 
+    @extend_schema(request=SongBulkSerializer, responses={
+        200: inline_serializer("SongBulkResult", fields={
+            "updated": serializers.IntegerField(required=False, help_text="set_split: songs changed"),
+            "deleted": serializers.IntegerField(required=False, help_text="delete: songs deleted")}),
+        202: inline_serializer("SongBulkDetect", fields={"job": inline_serializer("SongBulkJob", fields={
+            "id": serializers.IntegerField(), "kind": serializers.CharField(), "state": serializers.CharField(),
+            "params": serializers.DictField()})}),
+    }, description="set_split and delete answer 200; detect queues one detect job over the ready songs (202).")
     def post(self, request):
         data = SongBulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
