@@ -9,7 +9,7 @@ def _username(user) -> str | None:
 
 class RevisionSummarySerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     n_segments = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,3 +64,21 @@ class ReviewResultSerializer(serializers.Serializer):
 
     revision = RevisionSerializer()
     comment = ReviewCommentSerializer()
+
+
+class CurrentAnnotationSerializer(RevisionSerializer):
+    """GET .../annotation: the current revision, or for a song without one id null, number 0 and one
+    non-vocal segment over the whole song (documentation of that answer)."""
+
+    id = serializers.IntegerField(allow_null=True)
+    state = serializers.CharField(allow_null=True)
+    origin = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class RevisionHistorySerializer(serializers.Serializer):
+    """GET .../annotation/revisions: every revision (newest first), the current one's id, review comments."""
+
+    current = serializers.IntegerField(allow_null=True)
+    results = RevisionSummarySerializer(many=True)
+    comments = ReviewCommentSerializer(many=True)

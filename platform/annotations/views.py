@@ -44,9 +44,11 @@ from annotations.models import AnnotationRevision
 from annotations.serializers import (
     AnnotationImportSerializer,
     AnnotationSaveSerializer,
+    CurrentAnnotationSerializer,
     ReviewCommentSerializer,
     ReviewResultSerializer,
     ReviewSerializer,
+    RevisionHistorySerializer,
     RevisionSerializer,
     RevisionSummarySerializer,
 )
@@ -112,7 +114,7 @@ def _editable_song(request, song_id):
 class AnnotationView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses=RevisionSerializer, description="The current revision (ETag: its id). A song without "
+    @extend_schema(responses=CurrentAnnotationSerializer, description="The current revision (ETag: its id). A song without "
                    "a revision answers id null, number 0 and one non-vocal segment, ETag \"none\".")
     def get(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
@@ -190,7 +192,7 @@ def _download_name(title: str, fmt: str) -> str:
 
 
 class RevisionListView(APIView):
-    @extend_schema(responses=RevisionSummarySerializer(many=True))
+    @extend_schema(operation_id="songs_annotation_revisions_list", responses=RevisionHistorySerializer)
     def get(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         revisions = selectors.revision_list(song=song)

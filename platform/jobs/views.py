@@ -77,7 +77,7 @@ def api_job_cancel(request, job_id: int):
     return Response(JobDetailSerializer(job).data)
 
 
-@extend_schema(request=None, responses=JobDetailSerializer)
+@extend_schema(request=None, responses={202: JobDetailSerializer})
 @api_view(["POST"])
 def api_job_retry(request, job_id: int):
     job = selectors.job_get(user=request.user, job_id=job_id)

@@ -219,7 +219,12 @@ class _MediaView(APIView):
     content_negotiation_class = _AnyAccept
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+# The stored file's own type (audio/wav, audio/flac, ...; application/octet-stream when unknown); 206 for a Range.
+AUDIO_RESPONSES = {(code, media): OpenApiTypes.BINARY for code in (200, 206)
+                   for media in ("audio/*", "application/octet-stream")}
+
+
+@extend_schema(responses=AUDIO_RESPONSES)
 class SongAudio(_MediaView):
     """The browser-playable rendition if there is one, else the original; HTTP Range -> 206."""
 
@@ -230,7 +235,7 @@ class SongAudio(_MediaView):
                              etag=f"{song.sha256[:32]}-{'p' if song.playable.name else 'o'}")
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(responses=AUDIO_RESPONSES)
 class SongOriginal(_MediaView):
     """The original file, byte-exact, as an attachment named as it was uploaded."""
 
@@ -241,7 +246,7 @@ class SongOriginal(_MediaView):
                              as_attachment=True)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
 class SongPeaks(_MediaView):
     """Waveform min/max pairs as JSON (stored gzipped; sent gzipped when the client accepts it)."""
 
