@@ -153,5 +153,5 @@ class ActivateRequestSerializer(serializers.Serializer):
 
 
 class JobListQuerySerializer(ProjectFilterSerializer):
-    kind = ChoiceField(choices=JobKind.choices, required=False)
-    state = ChoiceField(choices=JobState.choices, required=False)
+    kind = ChoiceField(choices=JobKind.choices, required=False, allow_blank=True)  # empty: no filter
+    state = ChoiceField(choices=JobState.choices, required=False, allow_blank=True)

@@ -76,13 +76,14 @@ class SongSerializer(serializers.ModelSerializer):
 
 
 class SongListQuerySerializer(serializers.Serializer):
-    """The query of GET /api/songs/ (limit and offset are the pagination's)."""
+    """The query of GET /api/songs/ (limit and offset are the pagination's); an empty filter is no filter,
+    as a form sends it."""
 
     project = IdField(required=False, help_text="only this project's songs")
     ids = IdListField(required=False, max_length=1000, help_text="comma-separated song ids")
-    status = ChoiceField(choices=SongStatus.choices, required=False)
-    split = ChoiceField(choices=Split.choices, required=False)
-    ordering = ChoiceField(
+    status = ChoiceField(choices=SongStatus.choices, required=False, allow_blank=True)
+    split = ChoiceField(choices=Split.choices, required=False, allow_blank=True)
+    ordering = ChoiceField(allow_blank=True,
         choices=[f"{sign}{key}" for key in selectors.ORDERINGS for sign in ("", "-")], required=False,
         help_text="a field name, prefix - to reverse")
     search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
