@@ -1,3 +1,4 @@
+from common.validation import id_or_404, id_value
 from django.db.models import QuerySet
 
 from accounts.models import Project
@@ -16,8 +17,8 @@ def project_get(*, user, project_id) -> Project:
     from django.http import Http404
 
     try:
-        return projects_for_user(user=user).get(pk=int(project_id))
-    except (Project.DoesNotExist, ValueError, TypeError):
+        return projects_for_user(user=user).get(pk=id_or_404(project_id))
+    except Project.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
 
 
@@ -34,8 +35,8 @@ def membership_get(*, project: Project, user_id) -> "Membership":  # noqa: F821
     from accounts.models import Membership
 
     try:
-        return Membership.objects.select_related("user").get(project=project, user_id=int(user_id))
-    except (Membership.DoesNotExist, ValueError, TypeError):
+        return Membership.objects.select_related("user").get(project=project, user_id=id_or_404(user_id))
+    except Membership.DoesNotExist:
         raise Http404("That user is not a member of this project.") from None
 
 
@@ -79,8 +80,8 @@ def assignable_songs(*, project: Project, assignee: str = "") -> QuerySet:
     qs = Song.objects.filter(project=project).select_related("assigned_to", "current_revision").order_by("title", "id")
     if assignee == "none":
         qs = qs.filter(assigned_to__isnull=True)
-    elif assignee.isdigit():
-        qs = qs.filter(assigned_to_id=int(assignee))
+    elif id_value(assignee) is not None:
+        qs = qs.filter(assigned_to_id=id_value(assignee))
     return qs
 
 

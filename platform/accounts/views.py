@@ -4,6 +4,9 @@ helper, validate, call a service, respond)."""
 from __future__ import annotations
 
 from common.errors import ApiError
+from common.pagination import Pagination
+from common.schema import paginated
+from common.validation import id_value
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,36 +35,15 @@ from accounts.serializers import (
     ProjectUpdateSerializer,
     QueueSerializer,
 )
-from accounts.throttle import client_address, login_blocked_for, login_failure_record, login_failures_clear
 
 # -- accounts ---------------------------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing (429) a username + address after too many recent failures."""
+    """Django's login; django-axes refuses (429) a username + address after too many recent failures
+    (accounts.lockout)."""
 
     template_name = "accounts/login.html"
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")[:150]
-        address = client_address(request)
-        wait = login_blocked_for(username=username, address=address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            form = self.get_form()
-            form.errors.clear()
-            context = self.get_context_data(form=form, throttled=True,
-                                            throttle_message=f"Too many failed attempts for this account. "
-                                                             f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(wait)
-            return response
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            login_failures_clear(username=username, address=address)
-        else:
-            login_failure_record(username=username, address=address)
-        return response
 
 
 def admin_login(request):
@@ -328,7 +309,7 @@ def assignments_page(request, project_id: int):
     members = selectors.members_list(project=project)
     if request.method == "POST":
         project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
-        song_ids = [i for i in request.POST.getlist("songs") if i.isdigit()]
+        song_ids = [i for i in map(id_value, request.POST.getlist("songs")) if i is not None]
         assignee_id = request.POST.get("user", "")
         try:
             assignee = None
@@ -365,22 +346,17 @@ def my_queue_page(request):
 # -- API --------------------------------------------------------------------------------------------
 
 
-class _Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 500
-
-
 class ProjectListCreate(APIView):
     """GET: your projects (paginated). POST {name, description}: a new project; you become its admin."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=ProjectSerializer(many=True))
+    @extend_schema(operation_id="projects_list", responses=paginated(ProjectSerializer))
     def get(self, request):
         qs = selectors.projects_for_user(user=request.user)
         if search := request.query_params.get("search", "").strip():
             qs = qs.filter(name__icontains=search[:100])
-        paginator = _Pagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ProjectSerializer(page, many=True, context={"request": request}).data)
 
@@ -472,7 +448,8 @@ class AssignView(APIView):
         assignee = None
         if who not in (None, ""):
             User = get_user_model()
-            user = (User.objects.filter(pk=int(who)).first() if str(who).isdigit()
+            pk = id_value(who)
+            user = (User.objects.filter(pk=pk).first() if pk is not None
                     else User.objects.filter(username__iexact=str(who)).first())
             if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
                 raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
@@ -487,10 +464,10 @@ class ActivityList(APIView):
 
     permission_classes = [IsAuthenticated, ProjectRolePermission]
 
-    @extend_schema(responses=ActivitySerializer(many=True))
+    @extend_schema(operation_id="projects_activity_list", responses=paginated(ActivitySerializer))
     def get(self, request, project_id: int):
         qs = selectors.activity_list(project=request.project, verb=request.query_params.get("verb", "")[:40])
-        paginator = _Pagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
 

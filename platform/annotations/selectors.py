@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accounts.models import Role
 from accounts.permissions import require_role
+from common.validation import id_or_404, id_value
 from django.http import Http404
 
 from annotations.models import AnnotationRevision, ReviewComment
@@ -17,10 +18,10 @@ def song_for_user(*, user, song_id, role: str = Role.ANNOTATOR, project_id=None)
     try:
         song = Song.objects.select_related(
             "project", "current_revision", "current_revision__author", "current_revision__segments_by",
-            "current_revision__reviewed_by").get(pk=int(song_id))
-    except (Song.DoesNotExist, ValueError, TypeError):
+            "current_revision__reviewed_by").get(pk=id_or_404(song_id))
+    except Song.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
-    if project_id is not None and song.project_id != int(project_id):
+    if project_id is not None and song.project_id != id_value(project_id):
         raise Http404("Not found, or you do not have access to it.")
     require_role(user=user, project=song.project, role=role)
     return song
@@ -39,8 +40,8 @@ def revision_list(*, song) -> list[AnnotationRevision]:
 def revision_get(*, song, revision_id) -> AnnotationRevision:
     try:
         return AnnotationRevision.objects.select_related("author", "segments_by", "reviewed_by").get(
-            song=song, pk=int(revision_id))
-    except (AnnotationRevision.DoesNotExist, ValueError, TypeError):
+            song=song, pk=id_or_404(revision_id))
+    except AnnotationRevision.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
 
 
@@ -54,10 +55,7 @@ def prediction_get(*, song, model_id=None):
 
     qs = Prediction.objects.filter(song=song).select_related("model_version")
     if model_id not in (None, ""):
-        try:
-            qs = qs.filter(model_version_id=int(model_id))
-        except (TypeError, ValueError):
-            raise Http404("Not found, or you do not have access to it.") from None
+        qs = qs.filter(model_version_id=id_or_404(model_id))
     prediction = qs.order_by("-created_at", "-id").first()
     if prediction is None:
         raise Http404("This song has no model prediction yet; run detection first.")

@@ -11,7 +11,7 @@ class RevisionSummarySerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField(help_text="who made this revision (for verify / reject: the reviewer)")
     segments_by = serializers.SerializerMethodField(help_text="who made these segments (null: the model or unknown)")
     reviewed_by = serializers.SerializerMethodField(help_text="the reviewer of a verify / reject revision")
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     n_segments = serializers.SerializerMethodField()
 
     class Meta:
@@ -76,3 +76,28 @@ class ReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["verify", "reject", "comment"])
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     time = serializers.FloatField(required=False, allow_null=True, default=None)
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    """What POST .../annotation/review answers: the revision as it now is and the comment left."""
+
+    revision = RevisionSerializer()
+    comment = ReviewCommentSerializer()
+
+
+class CurrentAnnotationSerializer(RevisionSerializer):
+    """GET .../annotation: the current revision, or for a song without one id null, number 0 and one
+    non-vocal segment over the whole song (documentation of that answer)."""
+
+    id = serializers.IntegerField(allow_null=True)
+    state = serializers.CharField(allow_null=True)
+    origin = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class RevisionHistorySerializer(serializers.Serializer):
+    """GET .../annotation/revisions: every revision (newest first), the current one's id, review comments."""
+
+    current = serializers.IntegerField(allow_null=True)
+    results = RevisionSummarySerializer(many=True)
+    comments = ReviewCommentSerializer(many=True)

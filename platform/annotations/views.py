@@ -26,13 +26,15 @@ import numpy as np
 from accounts.models import Role
 from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
+from common.parsers import JSONParser
+from common.validation import id_value
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,8 +44,11 @@ from annotations.models import AnnotationRevision
 from annotations.serializers import (
     AnnotationImportSerializer,
     AnnotationSaveSerializer,
+    CurrentAnnotationSerializer,
     ReviewCommentSerializer,
+    ReviewResultSerializer,
     ReviewSerializer,
+    RevisionHistorySerializer,
     RevisionSerializer,
     RevisionSummarySerializer,
 )
@@ -74,8 +79,8 @@ def _based_on(*, song, header: str | None, required: bool):
     if value in ("none", "0"):
         return None
     try:
-        return AnnotationRevision.objects.get(song=song, pk=int(value))
-    except (AnnotationRevision.DoesNotExist, ValueError):
+        return AnnotationRevision.objects.get(song=song, pk=id_value(value))
+    except AnnotationRevision.DoesNotExist:
         raise RevisionConflict(latest=song.current_revision, based_on=f"{value!r} (not a revision of this song)") from None
 
 
@@ -111,7 +116,7 @@ def _editable_song(request, song_id):
 class AnnotationView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses=RevisionSerializer, description="The current revision (ETag: its id). A song without "
+    @extend_schema(responses=CurrentAnnotationSerializer, description="The current revision (ETag: its id). A song without "
                    "a revision answers id null, number 0 and one non-vocal segment, ETag \"none\".")
     def get(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
@@ -189,7 +194,7 @@ def _download_name(title: str, fmt: str) -> str:
 
 
 class RevisionListView(APIView):
-    @extend_schema(responses=RevisionSummarySerializer(many=True))
+    @extend_schema(operation_id="songs_annotation_revisions_list", responses=RevisionHistorySerializer)
     def get(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         revisions = selectors.revision_list(song=song)
@@ -245,9 +250,9 @@ class SubmitView(APIView):
 
 
 class ReviewView(APIView):
-    @extend_schema(request=ReviewSerializer, responses={201: RevisionSerializer},
-                   description="Reviewers (and admins) verify or reject the current revision; any member may "
-                   "leave a comment (decision=comment). Comments may be pinned to a time in seconds.")
+    @extend_schema(request=ReviewSerializer, responses={201: ReviewResultSerializer, 200: ReviewResultSerializer},
+                   description="Reviewers (and admins) verify or reject the current revision (201); any member may "
+                   "leave a comment (decision=comment, 200). Comments may be pinned to a time in seconds.")
     def post(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
         data = ReviewSerializer(data=request.data)

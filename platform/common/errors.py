@@ -1,6 +1,9 @@
 """One error shape for the whole API: {"error": "<sentence>", "code": "<stable_code>"} with a 4xx status."""
 
-from django.core.exceptions import PermissionDenied
+import re
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -16,15 +19,19 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
 
 
-def _sentence(detail) -> str:
+def error_sentence(detail) -> str:
+    """DRF's error detail (dicts and lists of field errors) as one sentence."""
     if isinstance(detail, dict):
         parts = []
         for field, value in detail.items():
-            text = _sentence(value)
-            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+            text = error_sentence(value)
+            if field in ("non_field_errors", "detail"):
+                parts.append(text)
+            else:  # "status must be one of ..." reads as a sentence; "epochs: Ensure this value ..." too
+                parts.append(f"{field} {text}" if text.startswith("must ") else f"{field}: {text}")
         return " ".join(parts)
     if isinstance(detail, list):
-        return " ".join(_sentence(item) for item in detail)
+        return " ".join(error_sentence(item) for item in detail)
     return str(detail)
 
 
@@ -43,7 +50,19 @@ _DEFAULT_CODES = {
 }
 
 
+def body_too_large_error() -> ApiError:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    return ApiError(f"The request body is too large: JSON and form fields may take at most {limit_mb:g} MB "
+                    "(audio files go in a multipart 'file' field, which has its own limit).",
+                    code="too_large", status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
 def api_exception_handler(exc, context):
+    # Django's own request limits, raised while DRF parses the body: the API's JSON shape, not an HTML 400.
+    if isinstance(exc, RequestDataTooBig):
+        exc = body_too_large_error()
+    elif isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        exc = ApiError("Too many files or fields in one request; send one file per request.", code="too_many_fields")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found, or you do not have access to it.")
     elif isinstance(exc, PermissionDenied):
@@ -59,8 +78,19 @@ def api_exception_handler(exc, context):
             code = "invalid"
     headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
     return Response(
-        {"error": _sentence(response.data), "code": code}, status=response.status_code, headers=headers
+        {"error": error_sentence(response.data), "code": code}, status=response.status_code, headers=headers
     )
+
+
+# An absolute path of two or more parts (not a URL's): /var/lib/singscope/media/..., /tmp/singscope-import-x/...
+_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/)+([\w.+-]*)")
+
+
+def public_text(text: str, *, limit: int = 1000) -> str:
+    """What a member may read of an error: its first line, every server or temporary path cut to its
+    file name, at most ``limit`` characters. The full story (traceback, paths) belongs in the server log."""
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return _PATH.sub(lambda m: m.group(1) or "a server folder", first)[:limit]
 
 
 def json_error(message: str, *, code: str, status: int) -> JsonResponse:
@@ -73,6 +103,19 @@ def handler404(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request, exception=None):
+    """Django's answer to a SuspiciousOperation raised outside DRF (e.g. a body over the limit read by
+    a middleware): JSON on /api/, with 413 for a body that is too large."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            error = body_too_large_error()
+            return json_error(str(error.detail), code=error.code, status=error.status_code)
+        return json_error("The request could not be read (malformed or too large).", code="bad_request", status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler500(request):

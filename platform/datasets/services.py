@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from accounts.models import Project
 from accounts.services import activity_record
 from annotations.models import AnnotationRevision, RevisionState
-from common.errors import ApiError
+from common.errors import ApiError, public_text
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -224,9 +224,9 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
                 ctx.log(f"{item.name}: song {song.pk}, {len(vocal)} vocal segments from {item.labels.name if item.labels else 'no labels'}")
         except ApiError as exc:
             target = skipped if exc.code == "duplicate" else failed
-            target.append({"name": item.name, "reason": str(exc.detail)})
-        except DetectorError as exc:
-            failed.append({"name": item.name, "reason": str(exc).replace(str(item.audio.parent) + "/", "")})
+            target.append({"name": item.name, "reason": public_text(exc.detail)})
+        except DetectorError as exc:  # its message starts with the unpacked file's path: keep the name
+            failed.append({"name": item.name, "reason": public_text(exc)})
         if ctx is not None and failed and failed[-1]["name"] == item.name:
             ctx.log(f"{item.name}: failed: {failed[-1]['reason']}")
     summary = (f"imported {len(created)} song{'s' if len(created) != 1 else ''}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from detector.errors import NoDefaultModelError
 from jobs.models import ModelKind, ModelVersion, Prediction
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 CACHE_SIZE = 3
 _cache: OrderedDict[tuple, object] = OrderedDict()
 _cache_lock = threading.Lock()
-_default_lock = threading.Lock()
 _sha_memo: dict[tuple, str] = {}
 
 
@@ -54,37 +53,57 @@ def _sha256_file(path: Path) -> str:
 
 def default_model_version() -> ModelVersion | None:
     """The shipped default checkpoint, registered once as a global ModelVersion (project=None) whose
-    checkpoint is copied into storage; None when no default model is installed."""
+    checkpoint is copied into storage; None when no default model is installed.
+
+    Once across every worker process: the database's unique constraint on shipped checkpoints decides.
+    The winner inserts its row and copies the file inside one transaction; a concurrent insert waits
+    on the constraint until that commits, fails with IntegrityError and returns the winner's row, whose
+    file is complete by then."""
     try:
         path = _default_checkpoint_path()
     except NoDefaultModelError:
         return None
     sha = _sha256_file(path)
-    with _default_lock:
-        existing = ModelVersion.objects.filter(project=None, checkpoint_sha256=sha).order_by("id").first()
-        if existing:
-            return existing
-        kind, metrics, seed = ModelKind.SOURCE, {}, None
-        try:
-            from detector.inference import load_model
+    existing = ModelVersion.objects.filter(project=None, checkpoint_sha256=sha).first()
+    if existing:
+        return existing
+    kind, metrics, seed = _shipped_metadata(path)
+    name = f"models/shipped/{sha}{path.suffix}"  # content-addressed: one copy per checkpoint
+    copied = ""
+    try:
+        with transaction.atomic():
+            mv = ModelVersion.objects.create(
+                project=None, name=f"default-{sha[:8]}", kind=kind, checkpoint_sha256=sha, metrics=metrics, seed=seed,
+                checkpoint=name)
+            if not (default_storage.exists(name) and default_storage.size(name) == path.stat().st_size):
+                with open(path, "rb") as f:
+                    copied = default_storage.save(name, File(f))
+                if copied != name:  # a partial leftover held the name: point at the fresh copy
+                    mv.checkpoint.name = copied
+                    mv.save(update_fields=["checkpoint"])
+    except IntegrityError:
+        if copied:
+            default_storage.delete(copied)
+        return ModelVersion.objects.get(project=None, checkpoint_sha256=sha)
+    except BaseException:
+        if copied:
+            default_storage.delete(copied)
+        raise
+    return mv
 
-            meta = getattr(load_model(path), "metadata", {}) or {}
-            kind = meta.get("kind") if meta.get("kind") in ModelKind.values else ModelKind.SOURCE
-            metrics = meta.get("metrics") or {}
-            seed = meta.get("seed")
-        except Exception:  # noqa: BLE001 - registration records what it can; loading fails loudly later
-            log.warning("could not read the default model's metadata", exc_info=True)
-        mv = ModelVersion(project=None, name=f"default-{sha[:8]}", kind=kind, checkpoint_sha256=sha,
-                          metrics=metrics if isinstance(metrics, dict) else {}, seed=seed if isinstance(seed, int) else None)
-        with open(path, "rb") as f:
-            stored = default_storage.save(f"models/shipped/{sha}{path.suffix}", File(f))
-        try:
-            mv.checkpoint.name = stored
-            mv.save()
-        except BaseException:
-            default_storage.delete(stored)
-            raise
-        return mv
+
+def _shipped_metadata(path: Path) -> tuple[str, dict, int | None]:
+    """(kind, metrics, seed) from the checkpoint's own metadata; defaults when it cannot be read."""
+    try:
+        from detector.inference import load_model
+
+        meta = getattr(load_model(path), "metadata", {}) or {}
+    except Exception:  # noqa: BLE001 - registration records what it can; loading fails loudly later
+        log.warning("could not read the default model's metadata", exc_info=True)
+        return ModelKind.SOURCE, {}, None
+    kind = meta.get("kind") if meta.get("kind") in ModelKind.values else ModelKind.SOURCE
+    metrics, seed = meta.get("metrics") or {}, meta.get("seed")
+    return kind, metrics if isinstance(metrics, dict) else {}, seed if isinstance(seed, int) else None
 
 
 def model_version_for_project(project) -> ModelVersion | None:
@@ -200,6 +219,7 @@ class _SubProgress:
 
 def detect_handler(*, job, ctx) -> dict:
     """Detect job: params {"song_ids": [...], "model_id"?}; checks cancellation between songs."""
+    from common.errors import public_text
     from django.db.models import Q
     from songs.models import Song, SongStatus
 
@@ -230,8 +250,8 @@ def detect_handler(*, job, ctx) -> dict:
             if isinstance(exc, JobCancelled):
                 raise
             log.exception("detection failed on song %s", song.pk)
-            failed.append({"song": song.pk, "title": song.title, "error": str(exc)[:300]})
-            ctx.log(f"song {song.pk} ({song.title}) failed: {exc}")
+            failed.append({"song": song.pk, "title": song.title, "error": public_text(exc, limit=300)})
+            ctx.log(f"song {song.pk} ({song.title}) failed: {failed[-1]['error']}")
         ctx.progress((i + 1) / len(songs), f"Detected {i + 1} of {len(songs)} songs", force=True)
     if not done:
         raise RuntimeError("Detection failed on every song: " + "; ".join(f"{f['title']}: {f['error']}" for f in failed))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from accounts.models import Project, Role
 from accounts.permissions import require_role
 from common.errors import ApiError
+from common.validation import ID_MAX, ids_values
 
 from jobs.models import Job, JobKind, JobState
 
@@ -21,10 +22,11 @@ from jobs.models import Job, JobKind, JobState
 def _ids(raw, *, field: str) -> list[int]:
     if not isinstance(raw, list | tuple) or not raw:
         raise ApiError(f"{field} must be a non-empty list of song ids (or \"all\").", code="invalid_songs")
-    try:
-        return sorted({int(v) for v in raw})
-    except (TypeError, ValueError):
-        raise ApiError(f"{field} must contain song ids (whole numbers), got {raw!r}.", code="invalid_songs") from None
+    ids = ids_values(raw)
+    if ids is None:
+        raise ApiError(f"{field} must contain song ids (whole numbers from 1 to {ID_MAX}), got {str(raw)[:100]}.",
+                       code="invalid_songs")
+    return sorted(ids)
 
 
 def _songs(*, project: Project, raw, field: str = "song_ids") -> list[int]:
@@ -48,7 +50,9 @@ def _songs(*, project: Project, raw, field: str = "song_ids") -> list[int]:
     return ids
 
 
-def _model_id(*, project: Project, raw, required: bool) -> int | None:
+def model_choice(*, project: Project, raw, required: bool) -> int | None:
+    """The id of the model a job of ``project`` asked for (its own or a shipped one); None = the active
+    one. POST /api/jobs/, the detect form and /api/songs/bulk all validate it here."""
     from jobs.selectors import model_for_project
 
     if raw in (None, "", "active", "default"):
@@ -57,7 +61,8 @@ def _model_id(*, project: Project, raw, required: bool) -> int | None:
         return None
     mv = model_for_project(project=project, model_id=raw)
     if mv is None:
-        raise ApiError(f"Model {raw!r} is not a model of this project or a shipped one.", code="unknown_model")
+        raise ApiError(f"Model {str(raw)[:30]!r} is not a model of this project or a shipped one.",
+                       code="unknown_model")
     return mv.pk
 
 
@@ -69,7 +74,7 @@ def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
         require_role(user=user, project=project, role=Role.ANNOTATOR)
         raw_songs = data.get("song_ids", data.get("songs"))
         params = {"song_ids": _songs(project=project, raw=raw_songs if raw_songs is not None else []),
-                  "model_id": _model_id(project=project, raw=data.get("model_id", data.get("model")), required=False)}
+                  "model_id": model_choice(project=project, raw=data.get("model_id", data.get("model")), required=False)}
     elif kind == JobKind.TRAIN:
         require_role(user=user, project=project, role=Role.REVIEWER)
         from jobs.training import training_data_check, training_params_clean
@@ -78,7 +83,7 @@ def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
         training_data_check(project=project)
     elif kind == JobKind.EVALUATE:
         require_role(user=user, project=project, role=Role.REVIEWER)
-        params = {"model": _model_id(project=project, raw=data.get("model_id", data.get("model")), required=True)}
+        params = {"model": model_choice(project=project, raw=data.get("model_id", data.get("model")), required=True)}
         reference = data.get("reference") or "verified"
         if reference not in ("verified", "current"):
             raise ApiError(f"reference must be 'verified' or 'current', not {reference!r}.", code="invalid")

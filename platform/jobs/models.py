@@ -29,6 +29,11 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A shipped checkpoint is registered once, however many workers meet a fresh database at once.
+            models.UniqueConstraint(fields=["checkpoint_sha256"], condition=models.Q(project__isnull=True),
+                                    name="one_row_per_shipped_checkpoint"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -2,6 +2,7 @@
 
 from accounts.models import Project
 from accounts.permissions import require_role
+from common.validation import id_or_404, id_value
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -17,11 +18,23 @@ def jobs_for_project(*, project: Project, kind: str | None = None, state: str | 
     return qs
 
 
+def jobs_for_user(*, user, kind: str | None = None, state: str | None = None) -> QuerySet[Job]:
+    """Jobs of every project the user belongs to."""
+    from accounts.selectors import projects_for_user
+
+    qs = Job.objects.filter(project__in=projects_for_user(user=user)).select_related("created_by")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    return qs
+
+
 def job_get(*, user, job_id) -> Job:
     """The job if the user is a member of its project; Http404 for missing and for outsiders alike."""
     try:
-        job = Job.objects.select_related("project", "created_by").get(pk=int(job_id))
-    except (Job.DoesNotExist, ValueError, TypeError):
+        job = Job.objects.select_related("project", "created_by").get(pk=id_or_404(job_id))
+    except Job.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
     require_role(user=user, project=job.project)
     return job
@@ -33,14 +46,22 @@ def models_for_project(*, project: Project) -> QuerySet[ModelVersion]:
             .select_related("parent", "created_by", "project"))
 
 
+def models_for_user(*, user) -> QuerySet[ModelVersion]:
+    """Model versions of every project the user belongs to, and the shipped ones."""
+    from accounts.selectors import projects_for_user
+
+    return (ModelVersion.objects.filter(Q(project__in=projects_for_user(user=user)) | Q(project__isnull=True))
+            .select_related("parent", "created_by", "project"))
+
+
 def model_get(*, user, model_id, project: Project | None = None) -> ModelVersion:
     """A model version the user may see: one of a project they belong to, or a shipped one.
 
     Shipped models (project=None) are visible to every signed-in user.
     """
     try:
-        mv = ModelVersion.objects.select_related("parent", "project", "created_by").get(pk=int(model_id))
-    except (ModelVersion.DoesNotExist, ValueError, TypeError):
+        mv = ModelVersion.objects.select_related("parent", "project", "created_by").get(pk=id_or_404(model_id))
+    except ModelVersion.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
     if mv.project_id is not None:
         require_role(user=user, project=mv.project)
@@ -53,10 +74,8 @@ def model_get(*, user, model_id, project: Project | None = None) -> ModelVersion
 
 def model_for_project(*, project: Project, model_id) -> ModelVersion | None:
     """A model version usable by the project (its own or a shipped one), or None."""
-    try:
-        return models_for_project(project=project).get(pk=int(model_id))
-    except (ModelVersion.DoesNotExist, ValueError, TypeError):
-        return None
+    pk = id_value(model_id)
+    return models_for_project(project=project).filter(pk=pk).first() if pk is not None else None
 
 
 def verified_revisions(*, project: Project, split: str) -> list[tuple]:

@@ -1,7 +1,11 @@
+from common.validation import ChoiceField, IdField, IdListField, ProjectFilterSerializer
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from jobs.models import FINISHED_STATES, Job, JobState, ModelVersion
+from detector.config import ALL_TRANSFER_MODES
+from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+from jobs.training import DEFAULTS, INTS, LIMITS
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -86,25 +90,68 @@ def job_is_finished(job: Job) -> bool:
     return job.state in FINISHED_STATES
 
 
-class JobCreateRequestSerializer(serializers.Serializer):
-    """The body of POST /api/jobs/ (documentation; jobs.launch validates it)."""
+@extend_schema_field({"oneOf": [{"type": "array", "items": {"type": "integer", "format": "int64", "minimum": 1}},
+                                 {"type": "string", "enum": ["all"]}]})
+class SongIdsField(serializers.Field):
+    """A list of song ids, or "all" (every ready song of the project)."""
 
-    kind = serializers.ChoiceField(choices=["detect", "train", "evaluate"])
-    project = serializers.IntegerField()
-    song_ids = serializers.JSONField(required=False, help_text='detect/evaluate: list of song ids, or "all" (detect)')
-    model_id = serializers.IntegerField(required=False, help_text="detect: model to use (default: the active one); "
-                                                                  "evaluate: the model to evaluate (also as `model`)")
-    base_model_id = serializers.IntegerField(required=False, help_text="train: base model (default: the active one)")
-    mode = serializers.CharField(required=False, help_text="train: baseline, fixed:L1|L2|L3|all, finetune:L1|L2|L3|all")
-    epochs = serializers.IntegerField(required=False)
-    lr = serializers.FloatField(required=False)
-    seed = serializers.IntegerField(required=False)
-    steps_per_epoch = serializers.IntegerField(required=False)
-    batch_size = serializers.IntegerField(required=False)
-    crop_seconds = serializers.FloatField(required=False)
-    median_s = serializers.FloatField(required=False)
-    name = serializers.CharField(required=False)
+    def to_internal_value(self, data):
+        if data == "all":
+            return "all"
+        return IdListField(min_length=1, max_length=10_000).run_validation(data)
+
+    def to_representation(self, value):
+        return value
+
+
+def _training_number(key: str, help_text: str):
+    lo, hi = LIMITS[key]
+    field = serializers.IntegerField if key in INTS else serializers.FloatField
+    return field(required=False, min_value=lo, max_value=hi, default=DEFAULTS[key],
+                 help_text=f"train: {help_text} (default: the project's training defaults, else {DEFAULTS[key]})")
+
+
+class JobCreateRequestSerializer(serializers.Serializer):
+    """The body of POST /api/jobs/: every value checked here (types, ids, ranges); jobs.launch then
+    checks what needs the database (songs ready, models of this project, training data)."""
+
+    kind = ChoiceField(choices=["detect", "train", "evaluate"])
+    project = IdField()
+    song_ids = SongIdsField(required=False, help_text='detect/evaluate: song ids, or "all" (detect)')
+    songs = SongIdsField(required=False, help_text="the same as song_ids")
+    model_id = IdField(required=False, allow_null=True, help_text="detect: model to use (default: the active one); "
+                                                                  "evaluate: the model to evaluate")
+    model = IdField(required=False, allow_null=True, help_text="the same as model_id")
+    reference = serializers.CharField(required=False, max_length=20,
+                                      help_text="evaluate: the revisions scored against, verified (default) or current")
+    base_model_id = IdField(required=False, allow_null=True, help_text="train: base model (default: the active one)")
+    mode = ChoiceField(
+        choices=list(ALL_TRANSFER_MODES), required=False, default=DEFAULTS["mode"],
+        help_text=f"train: transfer mode, one of {', '.join(ALL_TRANSFER_MODES)} (default: the project's "
+                  f"training defaults, else {DEFAULTS['mode']}, the shipped model's recipe)")
+    epochs = _training_number("epochs", "passes over the training songs")
+    lr = _training_number("lr", "learning rate")
+    seed = _training_number("seed", "random seed")
+    steps_per_epoch = _training_number("steps_per_epoch", "batches per epoch")
+    batch_size = _training_number("batch_size", "crops per batch")
+    crop_seconds = _training_number("crop_seconds", "length of a training crop in seconds")
+    median_s = _training_number("median_s", "median filter of the post-processing in seconds")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=120, help_text="train: model name")
+
+    error_codes = {"kind": "invalid_kind", "mode": "invalid_mode", "song_ids": "invalid_songs", "songs": "invalid_songs",
+                   "model_id": "unknown_model", "model": "unknown_model", "base_model_id": "unknown_model",
+                   **{key: "invalid_parameter" for key in LIMITS}}
+
+    def sent(self) -> dict:
+        """The validated values of the fields the client sent (the documented defaults are the project's
+        business: jobs.training applies them)."""
+        return {k: v for k, v in self.validated_data.items() if k in self.initial_data}
 
 
 class ActivateRequestSerializer(serializers.Serializer):
-    project = serializers.IntegerField(required=False, help_text="needed for a shipped model (no project of its own)")
+    project = IdField(required=False, help_text="needed for a shipped model (no project of its own)")
+
+
+class JobListQuerySerializer(ProjectFilterSerializer):
+    kind = ChoiceField(choices=JobKind.choices, required=False, allow_blank=True)  # empty: no filter
+    state = ChoiceField(choices=JobState.choices, required=False, allow_blank=True)

@@ -6,7 +6,6 @@ The database row is the truth. A task only carries the job id; claiming is a gua
 
 import logging
 import threading
-import traceback
 from datetime import timedelta
 
 from django.conf import settings
@@ -124,14 +123,15 @@ def _finish(job: Job, *, state: str, message: str, error: str = "", result: dict
 
 
 def _readable(exc: BaseException) -> str:
-    """Errors written for people (detector's, ApiError sentences) verbatim; others with their type."""
-    from common.errors import ApiError
+    """What members read about a failure: errors written for people (detector's, ApiError sentences)
+    as they are, others with their type; either way one line without server paths (common.errors.public_text)."""
+    from common.errors import ApiError, public_text
 
     from detector.errors import DetectorError
 
     if isinstance(exc, DetectorError | ApiError):
-        return str(exc.detail if isinstance(exc, ApiError) else exc)
-    text = str(exc).strip()
+        return public_text(exc.detail if isinstance(exc, ApiError) else exc)
+    text = public_text(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -182,9 +182,10 @@ def job_run(*, job_id: int, worker: str) -> None:
         soft, _ = TIME_LIMITS.get(job.kind, DEFAULT_TIME_LIMITS)
         _finish(job, state=JobState.FAILED, message="Timed out", error=f"The job ran longer than its {soft} s limit and was stopped.")
     except Exception as exc:  # noqa: BLE001 - every failure ends as a readable failed job
-        log.exception("job %s failed", job.pk)
-        ctx.log(traceback.format_exc()[-5000:])
-        _finish(job, state=JobState.FAILED, message="Failed", error=_readable(exc))
+        log.exception("job %s failed", job.pk)  # the traceback: server log only
+        error = _readable(exc)
+        ctx.log(f"failed: {error}")
+        _finish(job, state=JobState.FAILED, message="Failed", error=error)
     else:
         message = result.pop("message", "Done")
         _finish(job, state=JobState.SUCCEEDED, message=message, result=result)

@@ -8,8 +8,11 @@ from pathlib import PurePosixPath
 
 from accounts.models import Role
 from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get, projects_for_user
+from accounts.selectors import project_get
 from common.errors import ApiError
+from common.pagination import Pagination
+from common.schema import paginated
+from common.validation import ProjectFilterSerializer, query_validated, validated
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -18,16 +21,16 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from jobs import launch, selectors
-from jobs.models import Job, JobKind
+from jobs.models import JobKind
 from jobs.registry import jobs_housekeep, model_activate
 from jobs.serializers import (
     ActivateRequestSerializer,
     JobCreateRequestSerializer,
     JobDetailSerializer,
+    JobListQuerySerializer,
     JobSerializer,
     ModelVersionSerializer,
 )
@@ -35,35 +38,25 @@ from jobs.serializers import (
 # -- API ------------------------------------------------------------------------------------------
 
 
-def _project_from(request, raw):
-    if raw in (None, ""):
-        raise ApiError("project is required.", code="project_required")
-    return project_get(user=request.user, project_id=raw)
-
-
-@extend_schema(request=JobCreateRequestSerializer, responses={200: JobSerializer(many=True), 202: JobDetailSerializer})
+@extend_schema(methods=["GET"], operation_id="jobs_list", parameters=[JobListQuerySerializer], responses={200: paginated(JobSerializer)})
+@extend_schema(methods=["POST"], request=JobCreateRequestSerializer, responses={202: JobDetailSerializer})
 @api_view(["GET", "POST"])
 def api_jobs(request):
     """GET: jobs of the user's projects (`?project=`, `?kind=`, `?state=`). POST: start a job (202)."""
     if request.method == "POST":
-        data = request.data if isinstance(request.data, dict) else {}
-        project = _project_from(request, data.get("project"))
-        job = launch.job_start(project=project, user=request.user, kind=str(data.get("kind", "")), data=dict(data))
+        data = validated(JobCreateRequestSerializer(data=request.data)).sent()
+        project = project_get(user=request.user, project_id=data["project"])
+        job = launch.job_start(project=project, user=request.user, kind=data["kind"], data=data)
         return Response(JobDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-    project_id = request.query_params.get("project")
-    if project_id:
-        project = project_get(user=request.user, project_id=project_id)
+    query = query_validated(JobListQuerySerializer, request)
+    if "project" in query:
+        project = project_get(user=request.user, project_id=query["project"])
         jobs_housekeep(project=project)
-        qs = selectors.jobs_for_project(project=project)
+        qs = selectors.jobs_for_project(project=project, kind=query.get("kind"), state=query.get("state"))
     else:
         jobs_housekeep()
-        qs = Job.objects.filter(project__in=projects_for_user(user=request.user)).select_related("created_by")
-    kind, state = request.query_params.get("kind"), request.query_params.get("state")
-    if kind:
-        qs = qs.filter(kind=kind)
-    if state:
-        qs = qs.filter(state=state)
-    paginator = LimitOffsetPagination()
+        qs = selectors.jobs_for_user(user=request.user, kind=query.get("kind"), state=query.get("state"))
+    paginator = Pagination()
     page = paginator.paginate_queryset(qs, request)
     return paginator.get_paginated_response(JobSerializer(page, many=True).data)
 
@@ -84,7 +77,7 @@ def api_job_cancel(request, job_id: int):
     return Response(JobDetailSerializer(job).data)
 
 
-@extend_schema(request=None, responses=JobDetailSerializer)
+@extend_schema(request=None, responses={202: JobDetailSerializer})
 @api_view(["POST"])
 def api_job_retry(request, job_id: int):
     job = selectors.job_get(user=request.user, job_id=job_id)
@@ -103,22 +96,20 @@ def api_song_predictions(request, song_id: int):
     return Response({"results": selectors.song_prediction_layers(song=song)})
 
 
-@extend_schema(responses=ModelVersionSerializer(many=True))
+@extend_schema(operation_id="models_list", parameters=[ProjectFilterSerializer],
+               responses=paginated(ModelVersionSerializer))
 @api_view(["GET"])
 def api_models(request):
     """Model versions of a project (`?project=`, with the shipped ones) or of all the user's projects."""
-    project_id = request.query_params.get("project")
-    if project_id:
-        project = project_get(user=request.user, project_id=project_id)
+    query = query_validated(ProjectFilterSerializer, request)
+    if "project" in query:
+        project = project_get(user=request.user, project_id=query["project"])
         qs = selectors.models_for_project(project=project)
         context = {"project": project}
     else:
-        from django.db.models import Q
-
-        qs = (selectors.ModelVersion.objects.filter(Q(project__in=projects_for_user(user=request.user))
-                                                    | Q(project__isnull=True)).select_related("parent", "created_by", "project"))
+        qs = selectors.models_for_user(user=request.user)
         context = {}
-    paginator = LimitOffsetPagination()
+    paginator = Pagination()
     page = paginator.paginate_queryset(qs, request)
     return paginator.get_paginated_response(ModelVersionSerializer(page, many=True, context=context).data)
 
@@ -142,7 +133,11 @@ def api_model_checkpoint(request, model_id: int):
 def api_model_activate(request, model_id: int):
     """Make this model the one new detections use. Shipped models need `project` in the body."""
     mv = selectors.model_get(user=request.user, model_id=model_id)
-    project = mv.project or _project_from(request, (request.data or {}).get("project"))
+    body = ActivateRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    if mv.project is None and "project" not in body.validated_data:
+        raise ApiError("project is required to activate a shipped model.", code="project_required")
+    project = mv.project or project_get(user=request.user, project_id=body.validated_data["project"])
     require_role(user=request.user, project=project, role=Role.ADMIN)
     project = model_activate(project=project, model_version=mv, actor=request.user)
     return Response(ModelVersionSerializer(mv, context={"project": project}).data)

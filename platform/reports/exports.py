@@ -1,9 +1,10 @@
-"""A report as CSV (one row per song + the pooled row) and as a JSON document."""
+"""A report as CSV (one row per song + the pooled row; cells safe in a spreadsheet) and as a JSON document."""
 
 from __future__ import annotations
 
-import csv
 import io
+
+from common.csv_safe import csv_writer
 
 from reports.models import EvaluationReport
 
@@ -24,7 +25,7 @@ def _fmt(value) -> str:
 
 def report_csv(*, report: EvaluationReport) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in report.per_song:
         writer.writerow([_fmt(row.get("song")), row.get("title", ""), _fmt(row.get("revision")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accounts.permissions import require_role
 from accounts.selectors import project_get, projects_for_user
+from common.validation import id_or_404
 from django.db.models import Q, QuerySet
 
 from detector.config import ALL_TRANSFER_MODES
@@ -38,8 +39,8 @@ def report_get(*, user, report_id, project=None) -> EvaluationReport:
     from django.http import Http404
 
     try:
-        report = EvaluationReport.objects.select_related("model_version", "project", "created_by", "job").get(pk=int(report_id))
-    except (EvaluationReport.DoesNotExist, ValueError, TypeError):
+        report = EvaluationReport.objects.select_related("model_version", "project", "created_by", "job").get(pk=id_or_404(report_id))
+    except EvaluationReport.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
     if project is not None and report.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")

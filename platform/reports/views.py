@@ -5,6 +5,8 @@ from __future__ import annotations
 from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.selectors import project_get
+from common.pagination import Pagination
+from common.validation import ProjectFilterSerializer, ids_values, query_validated
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,8 +15,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.pagination import LimitOffsetPagination
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -94,11 +95,10 @@ def report_detail(request, project_id: int, report_id: int):
 
 
 def _ids(raw: str) -> list[int]:
-    try:
-        ids = [int(part) for part in raw.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise Http404("Not found, or you do not have access to it.") from None
-    return list(dict.fromkeys(ids))
+    ids = ids_values(raw.replace(" ", ""))
+    if ids is None:
+        raise Http404("Not found, or you do not have access to it.")
+    return ids
 
 
 @login_required
@@ -157,10 +157,11 @@ class ReportListApi(APIView):
     """GET /api/reports/?project=<id>: reports of the projects you belong to (summaries, newest first)."""
 
     @extend_schema(operation_id="reports_list", responses={200: OpenApiTypes.OBJECT},
-                   parameters=[OpenApiParameter("project", int, description="only this project's reports")])
+                   parameters=[ProjectFilterSerializer])
     def get(self, request):
-        qs = selectors.reports_for_user(user=request.user, project_id=request.query_params.get("project"))
-        paginator = LimitOffsetPagination()
+        query = query_validated(ProjectFilterSerializer, request)
+        qs = selectors.reports_for_user(user=request.user, project_id=query.get("project"))
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([report_document(report=r, full=False) for r in page])
 

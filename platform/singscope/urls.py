@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+handler400 = "common.errors.handler400"
 handler404 = "common.errors.handler404"
 handler500 = "common.errors.handler500"
 

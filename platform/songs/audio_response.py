@@ -25,6 +25,13 @@ def _setting(name: str) -> str:
     return str(getattr(settings, name))
 
 
+def _position(digits: str) -> int:
+    """A byte position from the header; one longer than any file (even 5,000 digits, past Python's
+    int() limit) is simply "beyond the end"."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 19 else 10**19
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     """(first, last) inclusive for a single satisfiable range; None to ignore the header (serve it
     all: malformed or several ranges); "unsatisfiable" for a range past the end."""
@@ -37,12 +44,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if first == "" and last == "":
         return None
     if first == "":  # suffix: the last N bytes
-        n = int(last)
+        n = _position(last)
         if n == 0:
             return "unsatisfiable"
         return max(0, size - n), size - 1
-    a = int(first)
-    b = int(last) if last else None
+    a = _position(first)
+    b = _position(last) if last else None
     if b is not None and b < a:
         return None  # malformed: ignore the header
     if a >= size:

@@ -40,23 +40,20 @@ def needs_rendition(info: AudioInfo) -> bool:
 
 
 def rendition_make(src: Path, dest: Path, *, info: AudioInfo) -> None:
-    """Decode ``src`` with FFmpeg (PyAV) and write a FLAC Chromium plays: same rate (<= 192 kHz),
-    mono or stereo, 16 or 24 bit. Streams block by block."""
-    import av
+    """Write a FLAC Chromium plays: same rate (<= 192 kHz), 16 or 24 bit, stereo for a stereo file and
+    mono otherwise (more than two channels have no known layout: their mix). Decoded by the decoder
+    upload validation and detection use (detector.audio.stream), so whatever was accepted renders --
+    FFmpeg's own resampler refuses channel counts it has no layout for (9, 17, 32, 64 ...). Streams
+    block by block."""
     import soundfile as sf
 
-    channels = 1 if info.channels == 1 else 2
+    stereo = info.channels == 2
     rate = min(info.sample_rate, MAX_PLAYABLE_RATE)
     subtype = "PCM_16" if info.codec in ("pcm_s16", "pcm_u8", "pcm_s8", "mp3", "aac", "vorbis", "opus") else "PCM_24"
-    with av.open(str(src), metadata_errors="ignore") as container, \
-            sf.SoundFile(str(dest), "w", samplerate=rate, channels=channels, format="FLAC", subtype=subtype) as out:
-        s = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono" if channels == 1 else "stereo", rate=rate)
-        for frame in container.decode(s):
-            for converted in resampler.resample(frame):
-                out.write(np.clip(converted.to_ndarray().reshape(-1, channels), -1.0, 1.0))
-        for converted in resampler.resample(None):
-            out.write(np.clip(converted.to_ndarray().reshape(-1, channels), -1.0, 1.0))
+    with sf.SoundFile(str(dest), "w", samplerate=rate, channels=2 if stereo else 1, format="FLAC",
+                      subtype=subtype) as out:
+        for block in stream(src, sr=rate, info=info, stereo=stereo, max_duration=settings.MAX_AUDIO_MINUTES * 60):
+            out.write(np.clip(block, -1.0, 1.0))
 
 
 def spectrogram_save(*, song: Song, features: np.ndarray, config, duration: float) -> str:
@@ -184,11 +181,13 @@ def song_process_handler(*, job, ctx) -> dict:
         _fail(song, made, "Processing was cancelled.")
         raise
     except BaseException as exc:
+        from common.errors import public_text
+
         from detector.errors import DetectorError
 
         reason = str(exc) if isinstance(exc, DetectorError) else f"{type(exc).__name__}: {exc}".strip(": ")
         reason = reason.replace(str(Path(settings.MEDIA_ROOT) / song.original.name), song.original_name)
-        reason = reason.replace(song.original.name, song.original_name)
+        reason = public_text(reason.replace(song.original.name, song.original_name))
         _fail(song, made, reason)
         raise
     message = f"Ready ({duration:.1f} s); detection {detection}"

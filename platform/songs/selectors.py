@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts.selectors import projects_for_user
+from common.validation import id_or_404
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from jobs.models import Job, JobKind, Prediction
@@ -22,8 +23,8 @@ def songs_visible(*, user) -> QuerySet[Song]:
 def song_get(*, user, song_id) -> Song:
     """The song if the user is a member of its project; Http404 otherwise (missing or not yours)."""
     try:
-        return songs_visible(user=user).select_related("project").get(pk=int(song_id))
-    except (Song.DoesNotExist, ValueError, TypeError):
+        return songs_visible(user=user).select_related("project").get(pk=id_or_404(song_id))
+    except Song.DoesNotExist:
         raise Http404("Not found, or you do not have access to it.") from None
 
 

@@ -1,7 +1,9 @@
+from common.validation import ChoiceField, IdField, IdListField
 from jobs.models import JobState
 from rest_framework import serializers
 
-from songs.models import Song, SongStatus
+from songs import selectors
+from songs.models import Song, SongStatus, Split
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -74,6 +76,33 @@ class SongSerializer(serializers.ModelSerializer):
                 "editor": f"/projects/{song.project_id}/songs/{song.pk}/"}
 
 
+class SongListQuerySerializer(serializers.Serializer):
+    """The query of GET /api/songs/ (limit and offset are the pagination's); an empty filter is no filter,
+    as a form sends it."""
+
+    project = IdField(required=False, help_text="only this project's songs")
+    ids = IdListField(required=False, max_length=1000, help_text="comma-separated song ids")
+    status = ChoiceField(choices=SongStatus.choices, required=False, allow_blank=True)
+    split = ChoiceField(choices=Split.choices, required=False, allow_blank=True)
+    ordering = ChoiceField(allow_blank=True,
+        choices=[f"{sign}{key}" for key in selectors.ORDERINGS for sign in ("", "-")], required=False,
+        help_text="a field name, prefix - to reverse")
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
+
+
+class SongUploadSerializer(serializers.Serializer):
+    """The fields of POST /api/songs/ beside the file (multipart): the file itself is checked by the view
+    (one, in the 'file' field) and by decoding it."""
+
+    file = serializers.FileField(allow_empty_file=True,  # song_create says "empty (0 bytes)" itself
+                                 help_text="the audio file (WAV, FLAC, Ogg, Opus, MP3, M4A or AIFF)")
+    project = IdField()
+    title = serializers.CharField(required=False, allow_blank=True, max_length=300,
+                                  help_text="default: from the file name")
+    artist = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    album = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
 class SongUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=False, max_length=300)
     artist = serializers.CharField(required=False, allow_blank=True, max_length=300)
@@ -82,7 +111,7 @@ class SongUpdateSerializer(serializers.Serializer):
 
 
 class SongBulkSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000)
-    action = serializers.ChoiceField(choices=["set_split", "detect", "delete"])
-    split = serializers.CharField(required=False)
-    model_id = serializers.IntegerField(required=False, min_value=1)
+    ids = IdListField(min_length=1, max_length=1000)
+    action = ChoiceField(choices=["set_split", "detect", "delete"])
+    split = ChoiceField(choices=Split.choices, required=False, help_text="set_split: the split")
+    model_id = IdField(required=False, help_text="detect: the model (default: the project's active one)")

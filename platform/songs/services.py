@@ -204,14 +204,18 @@ def songs_set_split(*, songs, split: str, actor) -> int:
     return n
 
 
-def songs_detect(*, project: Project, songs, actor, model_id: int | None = None):
-    """Queue one detect job over the ready songs among ``songs``."""
+def songs_detect(*, project: Project, songs, actor, model_id=None):
+    """Queue one detect job over the ready songs among ``songs``, with the model POST /api/jobs/ would
+    accept (jobs.launch.model_choice: the project's own or a shipped one; None = the active one)."""
+    from jobs.launch import model_choice
+
+    model_id = model_choice(project=project, raw=model_id, required=False)
     ready = [s.pk for s in songs if s.status == SongStatus.READY]
     if not ready:
         raise ApiError("None of the selected songs is ready yet; detection runs on ready songs.", code="not_ready")
     params = {"song_ids": ready}
     if model_id is not None:
-        params["model_id"] = int(model_id)
+        params["model_id"] = model_id
     job = job_create(project=project, kind=JobKind.DETECT, params=params, created_by=actor)
     activity_record(project=project, actor=actor, verb="job.created",
                     summary=f"queued detection on {len(ready)} songs", data={"job": job.pk, "songs": ready})

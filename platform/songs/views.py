@@ -8,17 +8,18 @@ from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.selectors import project_get
 from common.errors import ApiError
+from common.pagination import Pagination
+from common.parsers import JSONParser
+from common.schema import paginated
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,7 +27,13 @@ from songs import selectors, services
 from songs.audio_response import file_response
 from songs.files import content_type_for
 from songs.models import SongStatus, Split
-from songs.serializers import SongBulkSerializer, SongSerializer, SongUpdateSerializer
+from songs.serializers import (
+    SongBulkSerializer,
+    SongListQuerySerializer,
+    SongSerializer,
+    SongUpdateSerializer,
+    SongUploadSerializer,
+)
 from songs.uploads import HashingUploadHandler, too_large_error
 
 # Multipart overhead allowed on top of the file itself before the early Content-Length check trips.
@@ -52,24 +59,10 @@ def song_list_page(request, project_id: int):
 # -- API ---------------------------------------------------------------------------------------------
 
 
-class _SongPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 500
-
-
 def _serialize(songs, *, many: bool):
     items = list(songs) if many else [songs]
     jobs = selectors.process_jobs_for(songs=items)
     return SongSerializer(songs, many=many, context={"jobs": jobs}).data
-
-
-def _int_param(value, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ApiError(f"{name} must be a whole number, not {str(value)[:50]!r}.", code="invalid") from None
 
 
 class SongListCreate(APIView):
@@ -98,43 +91,28 @@ class SongListCreate(APIView):
                 raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)  # before reading a byte of the body
         super().initial(request, *args, **kwargs)
 
-    def handle_exception(self, exc):
-        # Django's own request limits, raised while parsing: answer in the API's JSON error shape.
-        if isinstance(exc, RequestDataTooBig):
-            exc = ApiError("The request's form fields are too large.", code="too_large",
-                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        elif isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
-            exc = ApiError("Too many files or fields in one request; upload one file per request.",
-                           code="too_many_files")
-        return super().handle_exception(exc)
-
-    @extend_schema(operation_id="songs_list")
+    @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer], responses=paginated(
+        SongSerializer, extra={"processing": serializers.IntegerField(
+            allow_null=True, help_text="songs of ?project still processing (null without ?project)")}))
     def get(self, request):
-        project_id = _int_param(request.query_params.get("project"), "project")
+        query = SongListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        project_id = q.get("project")
         if project_id is not None:
             project_get(user=request.user, project_id=project_id)
-        ids = request.query_params.get("ids")
-        id_list = [_int_param(i, "ids") for i in ids.split(",") if i.strip()] if ids else None
-        status_ = request.query_params.get("status", "")
-        if status_ and status_ not in SongStatus.values:
-            raise ApiError(f"status must be one of {', '.join(SongStatus.values)}.", code="invalid")
-        split = request.query_params.get("split", "")
-        if split and split not in Split.values:
-            raise ApiError(f"split must be one of {', '.join(Split.values)}.", code="invalid")
-        ordering = request.query_params.get("ordering", "")
-        if ordering and ordering.removeprefix("-") not in selectors.ORDERINGS:
-            raise ApiError(f"ordering must be one of {', '.join(selectors.ORDERINGS)} (prefix - to reverse).",
-                           code="invalid")
         qs = selectors.songs_list(
-            user=request.user, project_id=project_id, search=request.query_params.get("search", "").strip(),
-            ordering=ordering, status=status_, split=split, ids=id_list,
+            user=request.user, project_id=project_id, search=q.get("search", ""), ordering=q.get("ordering", ""),
+            status=q.get("status", ""), split=q.get("split", ""), ids=q.get("ids"),
         )
-        paginator = _SongPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         response = paginator.get_paginated_response(_serialize(page, many=True))
         response.data["processing"] = qs.filter(status=SongStatus.PROCESSING).count() if project_id else None
         return response
 
+    @extend_schema(operation_id="songs_create", request={"multipart/form-data": SongUploadSerializer},
+                   responses={201: SongSerializer})
     def post(self, request):
         files = request.FILES.getlist("file")
         if not files:
@@ -144,15 +122,18 @@ class SongListCreate(APIView):
                            "Send the audio as multipart/form-data with the field name 'file'.", code="missing_file")
         if len(files) > 1:
             raise ApiError("Send one file per request in the 'file' field.", code="too_many_files")
-        project_id = _int_param(request.data.get("project") or request.query_params.get("project"), "project")
-        if project_id is None:
+        if not request.data.get("project") and not request.query_params.get("project"):
             raise ApiError("Say which project the song belongs to with the 'project' field.", code="missing_project")
-        project = project_get(user=request.user, project_id=project_id)
+        fields = SongUploadSerializer(data={"project": request.data.get("project") or request.query_params.get("project"),
+                                            "file": files[0], "title": request.data.get("title", ""),
+                                            "artist": request.data.get("artist", "")})
+        fields.is_valid(raise_exception=True)
+        project = project_get(user=request.user, project_id=fields.validated_data["project"])
         require_role(user=request.user, project=project, role=Role.ANNOTATOR)
         song = services.song_create(
             project=project, upload=files[0], created_by=request.user,
-            title=request.data.get("title", ""), artist=request.data.get("artist", ""),
-            album=request.data.get("album", ""),
+            title=fields.validated_data.get("title", ""), artist=fields.validated_data.get("artist", ""),
+            album=fields.validated_data.get("album", ""),
         )
         return Response(_serialize(song, many=False), status=status.HTTP_201_CREATED)
 
@@ -188,6 +169,14 @@ class SongBulk(APIView):
     parser_classes = [JSONParser]
     serializer_class = SongBulkSerializer
 
+    @extend_schema(request=SongBulkSerializer, responses={
+        200: inline_serializer("SongBulkResult", fields={
+            "updated": serializers.IntegerField(required=False, help_text="set_split: songs changed"),
+            "deleted": serializers.IntegerField(required=False, help_text="delete: songs deleted")}),
+        202: inline_serializer("SongBulkDetect", fields={"job": inline_serializer("SongBulkJob", fields={
+            "id": serializers.IntegerField(), "kind": serializers.CharField(), "state": serializers.CharField(),
+            "params": serializers.DictField()})}),
+    }, description="set_split and delete answer 200; detect queues one detect job over the ready songs (202).")
     def post(self, request):
         data = SongBulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -231,7 +220,12 @@ class _MediaView(APIView):
     content_negotiation_class = _AnyAccept
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+# The stored file's own type (audio/wav, audio/flac, ...; application/octet-stream when unknown); 206 for a Range.
+AUDIO_RESPONSES = {(code, media): OpenApiTypes.BINARY for code in (200, 206)
+                   for media in ("audio/*", "application/octet-stream")}
+
+
+@extend_schema(responses=AUDIO_RESPONSES)
 class SongAudio(_MediaView):
     """The browser-playable rendition if there is one, else the original; HTTP Range -> 206."""
 
@@ -242,7 +236,7 @@ class SongAudio(_MediaView):
                              etag=f"{song.sha256[:32]}-{'p' if song.playable.name else 'o'}")
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(responses=AUDIO_RESPONSES)
 class SongOriginal(_MediaView):
     """The original file, byte-exact, as an attachment named as it was uploaded."""
 
@@ -253,7 +247,7 @@ class SongOriginal(_MediaView):
                              as_attachment=True)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
 class SongPeaks(_MediaView):
     """Waveform min/max pairs as JSON (stored gzipped; sent gzipped when the client accepts it)."""
 

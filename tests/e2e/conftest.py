@@ -26,12 +26,23 @@ def browser():
         browser.close()
 
 
+# Every page reports what the Content-Security-Policy blocked; a test whose pages broke it fails.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline code"} (${e.sourceFile}:${e.lineNumber})`);
+});"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text
+            or msg.text.startswith("CSP violation") else None)
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy blocked something:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -123,18 +123,22 @@ def multipart(fields: dict, *, filename: str, data: bytes) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={BOUNDARY}"
 
 
+def database_url() -> str:
+    """The URL of the database the tests use right now (the test database), for a server subprocess."""
+    from django.db import connection
+
+    st = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{st['NAME']}"
+    auth = st["USER"] + (f":{st['PASSWORD']}" if st.get("PASSWORD") else "")
+    return f"postgres://{auth}@{st['HOST'] or '127.0.0.1'}:{st['PORT'] or 5432}/{st['NAME']}"
+
+
 class Gunicorn:
     """gunicorn (gthread) on a free loopback port, on the database the tests use right now."""
 
     def __init__(self, *, workers: int = 2, threads: int = 4, extra_env: dict | None = None):
-        from django.db import connection
-
-        st = connection.settings_dict
-        if connection.vendor == "sqlite":
-            db_url = f"sqlite:///{st['NAME']}"
-        else:
-            auth = st["USER"] + (f":{st['PASSWORD']}" if st.get("PASSWORD") else "")
-            db_url = f"postgres://{auth}@{st['HOST'] or '127.0.0.1'}:{st['PORT'] or 5432}/{st['NAME']}"
+        db_url = database_url()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"

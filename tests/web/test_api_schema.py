@@ -62,5 +62,45 @@ def test_the_schema_as_json_for_scripts(logged_in_client):
 @pytest.mark.django_db
 def test_the_docs_page_renders_for_a_logged_in_user(logged_in_client):
     response = logged_in_client.get("/api/docs/")
-    assert response.status_code == 200
-    assert b"/api/schema/" in response.content and b"swagger" in response.content.lower()
+    assert response.status_code == 200 and b"swagger" in response.content.lower()
+    script = logged_in_client.get("/api/docs/?script=")  # Swagger UI's start-up code, a file (CSP: no inline script)
+    assert script.status_code == 200 and b"/api/schema/" in script.content
+
+
+@pytest.mark.django_db
+def test_the_schema_and_docs_are_for_signed_in_members_only(client):
+    for url in ("/api/schema/", "/api/docs/", "/api/docs/?script="):
+        response = client.get(url)
+        assert response.status_code in (401, 403), url
+        assert set(response.json()) == {"error", "code"}
+
+
+@pytest.mark.django_db
+def test_the_schema_says_what_the_api_answers(schema):
+    ops = schema["paths"]
+    review = ops["/api/songs/{song_id}/annotation/review"]["post"]["responses"]
+    for status in ("200", "201"):
+        ref = review[status]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert set(schema["components"]["schemas"][ref]["properties"]) == {"revision", "comment"}
+    jobs = ops["/api/jobs/"]
+    assert set(jobs["get"]["responses"]) == {"200", "4XX"} and set(jobs["post"]["responses"]) == {"202", "4XX"}
+    page = jobs["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"count", "results"} <= set(schema["components"]["schemas"][page]["properties"])  # a paginated list
+    assert ops["/api/songs/bulk"]["post"]["responses"]["202"]  # action=detect queues a job
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["error", "code"]
+    assert all("4XX" in op["responses"] for path in ops.values() for op in path.values())
+
+
+@pytest.mark.django_db
+def test_the_training_mode_lists_every_mode_and_the_default(schema):
+    from detector.config import ALL_TRANSFER_MODES, DEFAULT_RECIPE
+
+    body = schema["components"]["schemas"]["JobCreateRequest"]["properties"]
+    mode = body["mode"]
+    enum = schema["components"]["schemas"][mode["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"] if "allOf" in mode \
+        else mode.get("enum")
+    assert set(enum) == set(ALL_TRANSFER_MODES) and "finetune:full" in enum
+    assert mode["default"] == DEFAULT_RECIPE["mode"] == "finetune:full"
+    assert all(m in mode["description"] for m in ALL_TRANSFER_MODES)
+    assert body["epochs"]["minimum"] == 1 and body["project"]["maximum"] == 2**63 - 1

@@ -108,7 +108,7 @@ CASES = [
     ("query-prediction-unknown-model", {"method": "get", "url": "/api/songs/{song}/prediction?model=987654"}, 404, ""),
     ("query-export-unknown-format", {"method": "get", "url": "/api/songs/{song}/annotation.docx"}, 404, "format"),
     ("query-song-does-not-exist", {"method": "get", "url": "/api/songs/987654/"}, 404, "not found"),
-    ("query-jobs-project-not-a-number", {"method": "get", "url": "/api/jobs/?project=abc"}, 404, "not found"),
+    ("query-jobs-project-not-a-number", {"method": "get", "url": "/api/jobs/?project=abc"}, 400, "project"),
 ]
 
 

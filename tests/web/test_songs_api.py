@@ -178,6 +178,28 @@ def test_bulk_set_split_detect_and_delete(logged_in_client, project, settings):
     assert [f for f in media_files(settings.MEDIA_ROOT) if "songs" in f.parts] == []
 
 
+def test_bulk_detect_checks_the_model_as_post_jobs_does(logged_in_client, project, user, make_user):
+    """Another project's model or a missing one: 400 unknown_model from both, and no job is queued."""
+    from accounts.services import project_create
+    from jobs.models import ModelVersion
+    from jobs_support import make_song
+
+    song = make_song(project, title="ready", user=user)
+    other = project_create(name="theirs", created_by=make_user("bo"))
+    theirs = ModelVersion.objects.create(project=other, name="theirs", kind="target", checkpoint="m/t.pt")
+    mine = ModelVersion.objects.create(project=project, name="mine", kind="target", checkpoint="m/m.pt")
+    for model_id in (theirs.pk, 987654321):
+        bulk = logged_in_client.post("/api/songs/bulk", {"ids": [song.pk], "action": "detect", "model_id": model_id},
+                                     content_type="application/json")
+        jobs = logged_in_client.post("/api/jobs/", {"kind": "detect", "project": project.pk, "song_ids": [song.pk],
+                                                    "model_id": model_id}, content_type="application/json")
+        assert (bulk.status_code, bulk.json()["code"]) == (jobs.status_code, jobs.json()["code"]) == (400, "unknown_model")
+    assert not Job.objects.filter(kind="detect").exists()
+    ok = logged_in_client.post("/api/songs/bulk", {"ids": [song.pk], "action": "detect", "model_id": mine.pk},
+                               content_type="application/json")
+    assert ok.status_code == 202 and ok.json()["job"]["params"] == {"song_ids": [song.pk], "model_id": mine.pk}
+
+
 def test_the_song_list_page_is_the_projects_home(logged_in_client, project):
     r = logged_in_client.get(f"/projects/{project.pk}/")
     assert r.status_code == 200
