@@ -73,12 +73,14 @@ def find_stem_tracks(folder: str | Path) -> list[StemTrack]:
     return tracks
 
 
-def stem_split(names: list[str]) -> dict[str, str]:
+def stem_split(names: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
     """``{track: "train" | "dev" | "test"}``: tracks named ``test__*`` (musdb's own test split) are
-    test; the rest are ordered by a hash of their name and the first ones fill ``SPLIT_SIZES``."""
+    test; the rest are ordered by a hash of their name and the first ones fill ``sizes`` (default
+    ``SPLIT_SIZES``)."""
+    sizes = SPLIT_SIZES if sizes is None else sizes
     split = {n: "test" for n in names if n.startswith("test__")}
     rest = sorted((n for n in names if n not in split), key=lambda n: hashlib.sha1(n.encode()).hexdigest())
-    need = {k: max(0, v - sum(1 for s in split.values() if s == k)) for k, v in SPLIT_SIZES.items()}
+    need = {k: max(0, v - sum(1 for s in split.values() if s == k)) for k, v in sizes.items()}
     for name in rest:
         part = next((k for k in ("test", "dev") if need[k] > 0), "train")
         if part != "train":
@@ -106,14 +108,14 @@ def stem_activity(vocals: np.ndarray, *, sr: int = SAMPLE_RATE) -> list[tuple[fl
     return join_intervals(spans, max_gap=JOIN_GAP_S, min_length=MIN_SPAN_S)
 
 
-def prepare_stems(*, src: str | Path, out: str | Path) -> dict:
+def prepare_stems(*, src: str | Path, out: str | Path, split_sizes: dict[str, int] | None = None) -> dict:
     """Write every track of ``src`` to ``out`` at 16 kHz (layout in the module docstring); returns the
-    summary also written to ``out/stems.json``."""
+    summary also written to ``out/stems.json``. ``split_sizes``: see :func:`stem_split`."""
     from detector.audio import load
 
     out = Path(out)
     tracks = find_stem_tracks(src)
-    split = stem_split([t.name for t in tracks])
+    split = stem_split([t.name for t in tracks], split_sizes)
     records = []
     for t in tracks:
         mix = load(t.mix, sr=SAMPLE_RATE, stereo=True)

@@ -70,9 +70,6 @@ def tiny(tmp_path_factory):
     """Tiny training material: 4 stem tracks (split 2 train / 1 dev / 1 test), 8 soundtrack files (half
     held out), 4 labelled songs in languages A, A, B, C, and a tiny source checkpoint."""
     root = tmp_path_factory.mktemp("tiny")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(stems_module, "SPLIT_SIZES", {"test": 1, "dev": 1})
-    mp.setattr(material_module, "HELDOUT_PERCENT", 50.0)
     musdb = root / "musdb"
     for i in range(4):
         d = musdb / f"train__track{i}"
@@ -81,11 +78,18 @@ def tiny(tmp_path_factory):
         acc = 0.05 * np.random.default_rng(10 + i).standard_normal((5 * SR, 2))
         voc, _ = sf.read(d / "vocals.flac")
         sf.write(d / "audio.flac", (voc + acc).astype(np.float32), SR)
-    stems_module.prepare_stems(src=musdb, out=root / "stems")
+    stems_module.prepare_stems(src=musdb, out=root / "stems", split_sizes={"test": 1, "dev": 1})
     real = root / "material" / "music-real" / "pkg"
     real.mkdir(parents=True)
-    for i in range(8):
-        _song(real / f"track{i}.flac", 12.0, [], seed=20 + i)
+    # four files the material keeps for training and four it holds out (by the hash of their names)
+    names = [f"track{i}.flac" for i in range(200)]
+    kept = [n for n in names if not material_module.is_heldout(n)][:4]
+    held = [n for n in names if material_module.is_heldout(n)]
+    # ... half of them in the suite's dev part, half in its test part
+    held = [n for n in held if material_module.is_heldout(f"pkg/{n}", 50.0)][:2] + \
+        [n for n in held if not material_module.is_heldout(f"pkg/{n}", 50.0)][:2]
+    for i, name in enumerate(kept + held):
+        _song(real / name, 12.0, [], seed=20 + i)
     songs = root / "songs"
     rows = ["slug\tlanguage"]
     for i, lang in enumerate(["A", "A", "B", "C"]):
@@ -96,5 +100,4 @@ def tiny(tmp_path_factory):
         rows.append(f"song{i}\t{lang}")
     (songs / "songs.tsv").write_text("\n".join(rows) + "\n")
     source = save_tiny_checkpoint(root / "source.pt", config=TINY)
-    yield {"root": root, "stems": root / "stems", "material": root / "material", "songs": songs, "source": source}
-    mp.undo()
+    return {"root": root, "stems": root / "stems", "material": root / "material", "songs": songs, "source": source}
