@@ -58,11 +58,11 @@ def score(backend, songs, cache) -> tuple[dict, dict]:
             {"probabilities": dict(zip(ds.names, probs, strict=True)), "features": sigs})
 
 
-def run_order(start, songs, *, order: str, ks: list[int], cache: Path, log) -> list[dict]:
+def run_order(start, songs, *, order: str, ks: list[int], cache: Path, log, recipe) -> list[dict]:
     """One simulated annotator: ``order`` is ``random-<seed>`` or ``priority``."""
     import numpy as np
 
-    from detector.adapt import DEFAULT_RECIPE, adapt
+    from detector.adapt import adapt
     from detector.priority import signature, song_priorities
 
     by_name = {s.name: s for s in songs}
@@ -86,7 +86,7 @@ def run_order(start, songs, *, order: str, ks: list[int], cache: Path, log) -> l
             else:
                 corrected.append(sequence[len(corrected)])
         t0 = time.perf_counter()
-        result = adapt(start=model, train=[by_name[n] for n in corrected], recipe=DEFAULT_RECIPE, seed=0,
+        result = adapt(start=model, train=[by_name[n] for n in corrected], recipe=recipe, seed=0,
                        cache_dir=cache)
         rest = [s for s in songs if s.name not in corrected]
         if result.promote:
@@ -150,7 +150,13 @@ def main() -> int:
     ap.add_argument("--orders", type=int, default=2, help="random orders per collection (plus the priority order)")
     ap.add_argument("--ks", default="1,2,4,6,8")
     ap.add_argument("--collections", default="jamendo,remix")
+    ap.add_argument("--recipe", default=None, help="a name of detector.adapt.RECIPES (default: DEFAULT_RECIPE)")
+    ap.add_argument("--no-priority", action="store_true", help="random orders only")
+    ap.add_argument("--out", default=str(ROOT / "var" / "learning_curve.png"), help="the plot")
     args = ap.parse_args()
+    from detector.adapt import DEFAULT_RECIPE, RECIPES
+
+    recipe = RECIPES[args.recipe] if args.recipe else DEFAULT_RECIPE
     ks = [int(k) for k in args.ks.split(",")]
 
     def log(msg: str) -> None:
@@ -168,12 +174,14 @@ def main() -> int:
             songs, start = collection(name, cache)
             start_figures, _ = score(start, songs, cache)
             log(f"{name}: {len(songs)} songs; start model accuracy {start_figures['accuracy']:.3f}")
-            orders = [f"random-{i}" for i in range(args.orders)] + ["priority"]
+            orders = [f"random-{i}" for i in range(args.orders)] + ([] if args.no_priority else ["priority"])
             out[name] = {"songs": len(songs), "start": start_figures,
-                         "orders": {o: run_order(start, songs, order=o, ks=ks, cache=cache, log=log) for o in orders}}
-    plot({k: v for k, v in out.items() if "orders" in v}, ROOT / "var" / "learning_curve.png")
-    print(json.dumps({"benchmark": "learning_curve", "minutes": round((time.perf_counter() - t0) / 60, 1),
-                      "collections": out, "plot": "var/learning_curve.png"}, indent=2))
+                         "orders": {o: run_order(start, songs, order=o, ks=ks, cache=cache, log=log, recipe=recipe)
+                                    for o in orders}}
+    plot({k: v for k, v in out.items() if "orders" in v}, Path(args.out))
+    print(json.dumps({"benchmark": "learning_curve", "recipe": recipe.to_dict(),
+                      "minutes": round((time.perf_counter() - t0) / 60, 1), "collections": out, "plot": args.out},
+                     indent=2))
     return 0
 
 

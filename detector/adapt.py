@@ -37,7 +37,7 @@ import numpy as np
 
 from detector.errors import DetectorError
 
-__all__ = ["Recipe", "SongItem", "Adaptation", "adapt", "DEFAULT_RECIPE", "choose_development"]
+__all__ = ["Recipe", "SongItem", "Adaptation", "adapt", "RECIPES", "DEFAULT_RECIPE", "choose_development"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,13 @@ class Recipe:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-DEFAULT_RECIPE = Recipe()
+#: the candidates the generalization protocol and the learning curve compare; DEFAULT_RECIPE is the
+#: one they chose (docs/experiments/generalization, benchmarks/learning_curve.py)
+RECIPES = {
+    "finetune": Recipe(),
+    "finetune-anchor": Recipe(anchor=1e-2),
+}
+DEFAULT_RECIPE = RECIPES["finetune"]
 
 
 @dataclass(frozen=True)

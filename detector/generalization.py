@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from detector.adapt import Recipe, adapt, songs_from_collection
+from detector.adapt import RECIPES, Recipe, adapt, songs_from_collection
 from detector.data import FrameDataset, find_items
 from detector.errors import DataError
 from detector.evaluation import objective, predict, tune_postprocess
@@ -41,11 +41,8 @@ from detector.postprocess import PostprocessConfig, binarize
 __all__ = ["run_protocol", "language_folds", "inner_split", "write_report", "DEFAULT_RECIPES"]
 
 
-DEFAULT_RECIPES = {
-    "source-only": Recipe(mode=None),
-    "finetune": Recipe(),
-    "finetune-anchor": Recipe(anchor=1e-2),
-}  # the candidates for the song stage (detector.adapt.Recipe)
+#: the candidates for the song stage: the source model as it is, and detector.adapt.RECIPES
+DEFAULT_RECIPES = {"source-only": Recipe(mode=None), **RECIPES}
 
 
 def language_folds(songs: str | Path) -> dict[str, list[str]]:
