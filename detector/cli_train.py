@@ -67,19 +67,21 @@ def _r(d: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items() if not isinstance(v, dict)}
 
 
-def evaluation_report(model, normalization, folder, *, threshold: float, feature_config=None,
-                      progress: bool = False) -> dict:
-    """Frame metrics of a trained model on a labelled collection (e.g. real songs): pooled and per
-    item, raw (threshold 0.5, no smoothing) and post-processed (0.8 s median, tuned threshold)."""
+def evaluation_report(backend, folder, *, progress: bool = False) -> dict:
+    """Frame metrics of a trained model (a backend with its tuned post-processing) on a labelled
+    collection (e.g. real songs): pooled and per item, raw (threshold 0.5, no smoothing) and
+    post-processed (:mod:`detector.evaluation`, the windows detection uses)."""
     from detector.data import FrameDataset
-    from detector.train import evaluate_collection
+    from detector.evaluation import predict, score
+    from detector.postprocess import PostprocessConfig
 
-    ds = FrameDataset.from_collection(folder, feature_config=feature_config, progress=progress)
-    raw = evaluate_collection(model, ds, normalization=normalization, threshold=0.5, median_s=0.0)
-    post = evaluate_collection(model, ds, normalization=normalization, threshold=threshold, median_s=0.8)
+    ds = FrameDataset.from_collection(folder, feature_config=backend.feature_config, progress=progress)
+    probs = predict(backend, ds.features)
+    raw = score(probs, ds.labels, postprocess=PostprocessConfig(median_s=0.0, threshold=0.5), names=ds.names)
+    post = score(probs, ds.labels, postprocess=backend.postprocess, names=ds.names)
     return {
         "collection": str(folder), "items": len(ds), "hours": round(ds.n_frames / 360000, 3),
-        "vocal_fraction": round(ds.vocal_fraction, 4), "threshold": threshold,
+        "vocal_fraction": round(ds.vocal_fraction, 4), "postprocess": backend.postprocess.to_dict(),
         "raw_0.5": _r(raw["pooled"]), "postprocessed": _r(post["pooled"]),
         "per_item": {name: {"f1": round(m["f1"], 4), "accuracy": round(m["accuracy"], 4),
                             "precision": round(m["precision"], 4), "recall": round(m["recall"], 4)}
@@ -126,6 +128,7 @@ def run(args) -> int:
     # post-processing tuned on the validation items
     backend = model_backend(result.model, normalization=result.normalization, feature_config=fcfg)
     post, tuned = tune_postprocess(predict(backend, val_set.features), val_set.labels)
+    backend.postprocess = post
     threshold = post.threshold
     metrics: dict = {
         "val_raw": {k: round(v, 4) if isinstance(v, float) else v for k, v in result.best_metrics.items()},
@@ -134,8 +137,7 @@ def run(args) -> int:
         "train_items": len(train_set), "train_hours": round(train_set.n_frames / 360000, 3),
     }
     if args.eval:
-        metrics["eval"] = evaluation_report(result.model, result.normalization, args.eval, threshold=threshold,
-                                            feature_config=fcfg, progress=progress)
+        metrics["eval"] = evaluation_report(backend, args.eval, progress=progress)
     manifest = None
     if remix:
         manifest = {"remix": train_set.describe(), "validation_items": val_set.names,
