@@ -5,6 +5,7 @@
     corpus source --speech DIR... --music DIR... --hours H --out DIR --seed S
     corpus stems --from DIR --out DIR                     real vocal stems + mixes at 16 kHz, split
     corpus suite --stems DIR --material DIR --songs DIR --out DIR   the robustness suite (dev + test)
+    corpus sing-speech --speech DIR... --out DIR -n N     real speech sung on melodies (Praat PSOLA)
 """
 
 from __future__ import annotations
@@ -81,6 +82,15 @@ def add_parser(subparsers) -> None:
     su.add_argument("--out", "-o", required=True)
     su.add_argument("--quiet", action="store_true")
 
+    g = sub.add_parser("sing-speech", help="real speech turned into singing (Praat's PSOLA: a melody, vibrato, "
+                                          "held notes), labels from the speech's endpoints")
+    g.add_argument("--speech", nargs="+", required=True, metavar="DIR", help="folders of clean speech")
+    g.add_argument("--out", "-o", required=True)
+    g.add_argument("-n", type=int, required=True, help="number of utterances to sing")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--workers", type=int, default=1)
+    g.add_argument("--quiet", action="store_true")
+
     m = sub.add_parser("render-music", help="render instrumental music from the music21 corpus with fluidsynth")
     m.add_argument("--out", "-o", required=True)
     m.add_argument("-n", type=int, required=True, help="number of clips")
@@ -126,6 +136,12 @@ def run(args) -> int:
                             progress=None if args.quiet else print)
         print(json.dumps({part: {c: len(items) for c, items in conds.items()} for part, conds in index["parts"].items()},
                          indent=2))
+    elif args.corpus_command == "sing-speech":
+        from detector.corpus.singing import sing_speech
+
+        info = sing_speech(speech=args.speech, out=args.out, n=args.n, seed=args.seed, workers=args.workers,
+                           progress=not args.quiet)
+        print(json.dumps({**info, "minutes": round((time.perf_counter() - t0) / 60, 2)}, indent=2))
     elif args.corpus_command == "synth-speech":
         info = corpus.synthesize_speech(out=args.out, n=args.n, seed=args.seed, text_dir=args.text, kinds=args.kinds,
                                         workers=args.workers, progress=not args.quiet)

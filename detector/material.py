@@ -7,7 +7,8 @@
 
 Roles:
 
-- vocals: the ``train`` tracks' real vocal stems (``corpus stems``);
+- vocals: the ``train`` tracks' real vocal stems (``corpus stems``), real speech sung on melodies
+  (``corpus sing-speech``) and synthetic singing (``corpus synth-speech``);
 - accompaniments: the ``train`` tracks' accompaniments (mix - vocals), real recorded instrumental
   soundtracks (``scripts/get_instrumental_music.sh``: ``music-real/<package>``), music rendered from
   scores, plain and with a lead instrument in front (``corpus render-music [--lead]``);
@@ -37,9 +38,11 @@ HELDOUT_PERCENT = 10.0
 
 # share of each role's draws; a pool that is missing on disk is left out (the others keep their ratio)
 ACCOMPANIMENT_WEIGHTS = {"stems": 2.0, "music-real": 4.0, "music21": 1.0, "lead": 1.5, "fillets": 0.5}
-VOCAL_WEIGHTS = {"stems": 2.0, "synth-sing": 1.0}
+VOCAL_WEIGHTS = {"stems": 2.0, "sung-speech": 1.5, "synth-sing": 1.0}
 #: synthetic singing (``corpus synth-speech``): sung phrases with exact endpoints, remixed as vocals
 SYNTH_SING = ("synth/espeak-sing", "synth/festival-sing", "synth/espeak-vocables", "synth/festival-vocables")
+#: real speech sung by Praat (``corpus sing-speech``)
+SUNG_SPEECH = "synth/sung-speech"
 MIXTURE_WEIGHTS = {"stems": 1.0, "source": 2.0, "songs": 3.0}
 
 
@@ -152,6 +155,11 @@ def material_pools(
         if sung:
             pools.vocals.append(pool_from_items("synth-sing", sung, stereo=False, weight=VOCAL_WEIGHTS["synth-sing"],
                                                 **kw))
+        real_sung = [(str(p.relative_to(material)), p, p.with_suffix(".lab"))
+                     for p in sorted((material / SUNG_SPEECH).glob("*.wav")) if p.with_suffix(".lab").is_file()]
+        if real_sung:
+            pools.vocals.append(pool_from_items("sung-speech", real_sung, stereo=False,
+                                                weight=VOCAL_WEIGHTS["sung-speech"], **kw))
         for sub, key in (("music/music21", "music21"), ("music/lead", "lead"), ("music/fillets", "fillets")):
             folder = material / sub
             if folder.is_dir() and (items := music_files(folder, heldout=False)):

@@ -250,3 +250,33 @@ def test_cli_builds_a_corpus_and_reports_speed(material, tmp_path, capsys):
     assert all(-3 <= r["smr_db"] <= 3 for r in read_manifest(tmp_path / "c") if r["smr_db"] is not None)
     assert main(["corpus", "source", "--speech", str(tmp_path / "nope"), "--music", str(music), "--clips", "1",
                  "--out", str(tmp_path / "d"), "--quiet"]) == 2
+
+
+def test_speech_is_sung_on_a_melody_with_its_endpoints_stretched(tmp_path):
+    import json as _json
+
+    import parselmouth
+
+    from detector.corpus.singing import sing_speech
+    from detector.vad import read_alignment
+
+    sr = 16000
+    t = np.arange(int(2.5 * sr)) / sr
+    voice = sum(np.sin(2 * np.pi * k * 140 * t) / k for k in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))
+    y = np.zeros(int(3.5 * sr))
+    y[int(0.5 * sr) : int(0.5 * sr) + len(t)] = 0.2 * voice  # spoken from 0.5 to 3.0 s, at a flat 140 Hz
+    (tmp_path / "speech").mkdir()
+    sf.write(tmp_path / "speech" / "a.wav", y.astype(np.float32), sr)
+    (tmp_path / "speech" / "a.lab").write_text("0.500\t3.000\tspeech\n")
+    info = sing_speech(speech=[tmp_path / "speech"], out=tmp_path / "sung", n=2, seed=0, progress=False)
+    assert info["written"] == 2
+    meta = [_json.loads(line) for line in (tmp_path / "sung" / "sung.jsonl").read_text().splitlines()]
+    for m in meta:
+        out, sr_out = sf.read(tmp_path / "sung" / m["file"])
+        assert sr_out == sr and abs(len(out) / sr - 3.5 * m["stretch"]) < 0.1
+        (a, b), = read_alignment((tmp_path / "sung" / m["file"]).with_suffix(".lab"))
+        assert abs(a - 0.5 * m["stretch"]) < 0.01 and abs(b - 3.0 * m["stretch"]) < 0.01
+        pitch = parselmouth.Sound(out, sampling_frequency=sr).to_pitch().selected_array["frequency"]
+        voiced = pitch[pitch > 0]
+        assert np.ptp(np.log2(voiced)) * 12 > 2  # no longer one flat pitch: a melody of several notes
+    assert "License:" in (tmp_path / "sung" / "LICENSE.txt").read_text()
