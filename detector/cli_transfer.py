@@ -26,7 +26,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--source", default="default-source",
                    help="source checkpoint, or 'default-source' for the shipped detector/weights/source.pt")
     p.add_argument("--train", required=True, help="labelled song collection to train on")
-    p.add_argument("--val", help="labelled song collection for validation (default: hold out 20%% of --train)")
+    p.add_argument("--val", action="append", default=[], metavar="DIR",
+                   help="labelled collection(s) for development: early stopping, post-processing, the verdict "
+                        "against the source (repeatable; e.g. var/suite/dev); default: hold out a fifth of --train")
+    p.add_argument("--hold-out", type=int, help="songs of --train held out for development too (default: a "
+                                                "fifth without --val, none with it)")
     p.add_argument("--mode", required=True, choices=ALL_MODES)
     p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
     p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
@@ -62,13 +66,13 @@ def run(args) -> int:
     mode = TransferMode.parse(args.mode)
     source = resolve_source(args.source)
     songs = songs_from_collection(args.train)
-    if args.val:
-        train, development = songs, songs_from_collection(args.val)
-    else:
-        names, dev = choose_development([s.name for s in songs], seed=args.seed, min_songs=2)
-        if not dev:
-            raise DetectorError(f"need at least 2 songs to hold one out for validation, got {len(songs)}; pass --val DIR")
-        train, development = [s for s in songs if s.name in names], [s for s in songs if s.name in dev]
+    hold_out = args.hold_out if args.hold_out is not None else (0 if args.val else max(1, round(len(songs) / 5)))
+    names, dev = choose_development([s.name for s in songs], seed=args.seed, fraction=hold_out / max(1, len(songs)),
+                                    min_songs=2) if hold_out else ([s.name for s in songs], [])
+    train = [s for s in songs if s.name in names]
+    development = [s for s in songs if s.name in dev] + [s for folder in args.val for s in songs_from_collection(folder)]
+    if not development:
+        raise DetectorError(f"need at least 2 songs to hold one out for validation, got {len(songs)}; pass --val DIR")
     recipe = Recipe(mode=str(mode), lr=args.lr, anchor=args.anchor, epochs=args.epochs, steps=args.steps)
     t0 = time.perf_counter()
     result = adapt(start=source, train=train, development=development, recipe=recipe,
@@ -76,7 +80,8 @@ def run(args) -> int:
                    max_seconds=args.max_minutes * 60 if args.max_minutes else None)
     wall = time.perf_counter() - t0
     result.save(args.out, parent=source.metadata.get("path"),
-                extra_manifest={"train": str(args.train), "wall_seconds": round(wall, 1)})
+                extra_manifest={"train": str(args.train), "development_collections": list(args.val),
+                                "wall_seconds": round(wall, 1)})
     print(json.dumps({"out": str(Path(args.out)), "mode": str(mode), "validation": result.development,
                       "start_model_validation": result.start_development, "better_than_start": result.promote,
                       "postprocess": result.postprocess.to_dict(), "wall_seconds": round(wall, 1),
