@@ -19,26 +19,8 @@ fi
 DATA_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 JOBS=${JOBS:-2}
-for tool in apt-get dpkg-deb ffmpeg unzip; do
-    command -v "$tool" >/dev/null || { echo "error: '$tool' is required" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-UPDATED=0
-
-download() {  # download PACKAGE into $WORK/PACKAGE.deb
-    local pkg=$1
-    (cd "$WORK" && apt-get download "$pkg" >/dev/null 2>&1) || {
-        if [ "$UPDATED" = 0 ]; then
-            echo "apt-get download $pkg failed; running apt-get update once" >&2
-            apt-get update >/dev/null
-            UPDATED=1
-        fi
-        (cd "$WORK" && apt-get download "$pkg" >/dev/null)
-    }
-    mv "$WORK"/"$pkg"_*.deb "$WORK/$pkg.deb"
-}
+# shellcheck source=scripts/debian_packages.sh
+source "$(dirname "$0")/debian_packages.sh" ffmpeg unzip
 
 convert_all() {  # convert_all OUT_DIR < list of source files: 16 kHz stereo FLAC named after the file
     local out=$1
