@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import SAMPLE_RATE
-from .errors import AudioError, AudioTooLong
+from detector.config import SAMPLE_RATE
+from detector.errors import AudioError, AudioTooLong
 
 MAX_CHANNELS = 64
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 768_000

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import FeatureConfig
-from .errors import CheckpointError, NoDefaultModelError
-from .features import Normalization
-from .model import CRNN, CRNNConfig
-from .postprocess import PostprocessConfig
+from detector.config import FeatureConfig
+from detector.errors import CheckpointError, NoDefaultModelError
+from detector.features import Normalization
+from detector.model import CRNN, CRNNConfig
+from detector.postprocess import PostprocessConfig
 
 FORMAT_VERSION = 1
 KINDS = ("source", "target", "baseline")
@@ -167,7 +167,7 @@ def load_checkpoint(path: str | os.PathLike, *, expect_feature_config: FeatureCo
 def library_versions() -> dict[str, str]:
     import librosa
 
-    from . import __version__
+    from detector import __version__
 
     return {"detector": __version__, "python": platform.python_version(), "torch": str(torch.__version__),
             "numpy": str(np.__version__), "librosa": str(librosa.__version__)}

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .errors import DetectorError
+    from detector.errors import DetectorError
 
     parser = build_parser()
     args = parser.parse_args(argv)

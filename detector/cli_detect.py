@@ -36,7 +36,7 @@ def _init_worker(model: str | None, runtime: str, threads: int) -> None:
     global _BACKEND
     import torch
 
-    from .inference import load_model
+    from detector.inference import load_model
 
     torch.set_num_threads(threads)
     _BACKEND = load_model(model, runtime=runtime, threads=threads)
@@ -44,9 +44,9 @@ def _init_worker(model: str | None, runtime: str, threads: int) -> None:
 
 def _detect_one(path: str, fmt: str, max_duration: float | None) -> tuple[str, str | None, str | None]:
     """(path, text, error) for one file, run in this process or a worker."""
-    from .errors import DetectorError
-    from .formats import write_segments
-    from .inference import detect_file
+    from detector.errors import DetectorError
+    from detector.formats import write_segments
+    from detector.inference import detect_file
 
     try:
         d = detect_file(path, bundle=_BACKEND, max_duration=max_duration)
@@ -66,8 +66,8 @@ def output_names(inputs: list[str], ext: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .errors import DetectorError
-    from .formats import EXTENSIONS
+    from detector.errors import DetectorError
+    from detector.formats import EXTENSIONS
 
     inputs = list(args.audio)
     if args.jobs < 1:

@@ -33,8 +33,8 @@ def add_parser(subparsers) -> None:
 
 def collect(path: Path) -> dict[str, Path]:
     """``{song name: segment file}`` for a file or a folder (see module docstring)."""
-    from .errors import DetectorError
-    from .formats import _BY_EXTENSION
+    from detector.errors import DetectorError
+    from detector.formats import _BY_EXTENSION
 
     if not path.exists():
         raise DetectorError(f"{path}: no such file or folder")
@@ -54,8 +54,8 @@ def collect(path: Path) -> dict[str, Path]:
 
 
 def _audio_duration(reference: Path) -> float | None:
-    from .audio import probe
-    from .errors import AudioError
+    from detector.audio import probe
+    from detector.errors import AudioError
 
     candidates = [reference.with_suffix(s) for s in AUDIO_SUFFIXES]
     if reference.stem == "labels":
@@ -70,10 +70,10 @@ def _audio_duration(reference: Path) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .errors import DetectorError
-    from .formats import read_segments
-    from .labels import duration_to_n_frames, segments_to_frames
-    from .metrics import evaluate
+    from detector.errors import DetectorError
+    from detector.formats import read_segments
+    from detector.labels import duration_to_n_frames, segments_to_frames
+    from detector.metrics import evaluate
 
     refs, ests = collect(Path(args.reference)), collect(Path(args.estimate))
     if len(refs) == 1 and len(ests) == 1 and Path(args.reference).is_file() and Path(args.estimate).is_file():

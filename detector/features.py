@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import DEFAULT_FEATURES, FeatureConfig, n_frames
+from detector.config import DEFAULT_FEATURES, FeatureConfig, n_frames
 
 _FRAMES_PER_BLOCK = 2048
 
@@ -160,7 +160,7 @@ def logmel_blocks(blocks: Iterable[np.ndarray], *, config: FeatureConfig = DEFAU
 
 def _one_channel(blocks: Iterable[np.ndarray], mix: str) -> Iterator[np.ndarray]:
     """Mono blocks as they are; stereo ones through :func:`detector.stereo.centre_blocks` or averaged."""
-    from .stereo import centre_blocks
+    from detector.stereo import centre_blocks
 
     blocks = iter(blocks)
     first = next(blocks, None)

@@ -29,8 +29,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import FormatError
-from .labels import NON_VOCAL, VOCAL, Segment, intervals_to_segments
+from detector.errors import FormatError
+from detector.labels import NON_VOCAL, VOCAL, Segment, intervals_to_segments
 
 FORMATS = ("lab", "audacity", "csv", "json", "jams", "textgrid", "rttm")
 EXTENSIONS = {"lab": ".lab", "audacity": ".txt", "csv": ".csv", "json": ".json", "jams": ".jams",

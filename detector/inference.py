@@ -25,12 +25,12 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from .audio import AudioInfo, probe, stream
-from .config import DEFAULT_FEATURES, FRAME_RATE, FeatureConfig
-from .errors import CheckpointError
-from .features import Normalization, logmel, logmel_blocks
-from .labels import Segment
-from .postprocess import PostprocessConfig, segments_from_probabilities
+from detector.audio import AudioInfo, probe, stream
+from detector.config import DEFAULT_FEATURES, FRAME_RATE, FeatureConfig
+from detector.errors import CheckpointError
+from detector.features import Normalization, logmel, logmel_blocks
+from detector.labels import Segment
+from detector.postprocess import PostprocessConfig, segments_from_probabilities
 
 CHUNK_S = 30.0
 CONTEXT_S = 2.0
@@ -386,7 +386,7 @@ def load_model(
     :class:`~detector.checkpoint.Bundle`, ``"auto"`` (default) tries ONNX and falls back to PyTorch.
     ``.onnx`` files always use ONNX Runtime.
     """
-    from .checkpoint import load_checkpoint
+    from detector.checkpoint import load_checkpoint
 
     if runtime not in ("auto", "torch", "onnx"):
         raise ValueError(f"runtime must be 'auto', 'torch' or 'onnx', got {runtime!r}")
@@ -406,6 +406,6 @@ def load_model(
 
 def default_model_path() -> Path:
     """The shipped model file (see :func:`detector.checkpoint.default_model_path`)."""
-    from .checkpoint import default_model_path as find
+    from detector.checkpoint import default_model_path as find
 
     return find()

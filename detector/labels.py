@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .config import FRAME_RATE
-from .errors import FormatError
+from detector.config import FRAME_RATE
+from detector.errors import FormatError
 
 VOCAL = "vocal"
 NON_VOCAL = "non-vocal"

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .config import FRAME_RATE
-from .labels import runs
+from detector.config import FRAME_RATE
+from detector.labels import runs
 
 COUNT_KEYS = ("tp", "fp", "tn", "fn")
 

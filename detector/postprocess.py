@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import FRAME_RATE
-from .labels import Segment, frames_to_segments, runs
+from detector.config import FRAME_RATE
+from detector.labels import Segment, frames_to_segments, runs
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,25 @@ def test_importing_the_package_itself_is_light():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}).stdout.strip()
     assert out == "[]"
+
+
+def _modules():
+    import ast
+
+    for path in sorted((ROOT / "detector").rglob("*.py")):
+        yield path.relative_to(ROOT), ast.parse(path.read_text())
+
+
+def test_detector_modules_import_one_way_absolute_and_keep_every_error_class_in_errors_py():
+    import ast
+
+    relative, errors_elsewhere = [], []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                relative.append(f"{path}:{node.lineno}")
+            if isinstance(node, ast.ClassDef) and path.name != "errors.py":
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if any(b.endswith(("Error", "Exception", "Cancelled")) for b in bases):
+                    errors_elsewhere.append(f"{path}:{node.lineno} {node.name}")
+    assert relative == [] and errors_elsewhere == []
