@@ -100,7 +100,9 @@ def test_cancel_a_running_training_job_stops_it_and_registers_nothing(
     assert r.status_code == 200 and r.json()["cancel_requested"]
     t0 = time.monotonic()
     body = wait_for(lambda: finished(logged_in_client, job), timeout=60, what="the cancellation")
-    assert body["state"] == "cancelled" and time.monotonic() - t0 < 30
+    # Training asks whether the job was cancelled every couple of steps: it stops within seconds
+    # (issue 21 measured 45 s before).
+    assert body["state"] == "cancelled" and time.monotonic() - t0 < 5, time.monotonic() - t0
     assert "cancelled by user" in body["log"]
     assert not ModelVersion.objects.filter(project=project, parent=data["base"]).exists()
     from jobs.models import Job
