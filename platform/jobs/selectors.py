@@ -191,7 +191,9 @@ def job_parameters(*, job: Job) -> list[tuple[str, str]]:
     for key, value in params.items():
         label = _PARAM_LABELS.get(key, key.replace("_", " ").capitalize())
         if key in ("base_model_id", "base_model"):
-            text = model_text(value, default=f"{active} at the time the job ran")
+            started = ((job.result or {}).get("comparison") or {}).get("start_model")
+            text = model_text(value, default=f"the project's active model when the job ran ({started})" if started
+                              else f"{active} at the time the job ran")
         elif key in ("model_id", "model"):
             text = model_text(value, default=active)
         elif key == "previous_model_id":

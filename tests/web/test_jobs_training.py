@@ -164,9 +164,10 @@ def test_the_recipe_defaults_come_from_detector_adapt(project, user, data):
 
 def test_a_cancel_while_the_songs_are_read_stops_before_training(project, user, data, monkeypatch):
     """The songs' features are read one song at a time, and the job looks for a cancel between songs."""
+    from jobs.models import Job, ModelVersion
+
     import detector.adapt
     import detector.material
-    from jobs.models import Job, ModelVersion
 
     job = start(project, user, base_model_id=data["base"].pk)
     real = detector.material.pool_from_items
@@ -227,8 +228,9 @@ def test_a_failure_after_the_checkpoint_is_written_registers_nothing_and_removes
     (-1.0, True, True), (1.0, True, False), (None, True, False), (-1.0, False, False)])
 def test_auto_activation_needs_adapts_promote_and_the_projects_margin(project, user, data, margin, promote, activated,
                                                                        monkeypatch):
-    import detector.adapt
     from jobs.models import Job, ModelVersion
+
+    import detector.adapt
 
     real = detector.adapt.adapt
 
