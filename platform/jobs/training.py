@@ -247,8 +247,12 @@ class _TrainingRun:
         ctx.log(f"trained {training.get('epochs_run', 0)} epochs in {training.get('train_seconds', 0)} s "
                 f"({training.get('stopped', '')}); best epoch {training.get('best_epoch')}")
         ctx.log(f"trained on {len(trained)} songs: {_titles(trained)}")
-        ctx.log(f"development songs (chose the post-processing {result.postprocess.to_dict()} and judged the new "
-                f"model): {_titles(development)}" + ("" if dev_pairs or not development else " (held out automatically)"))
+        if development:
+            ctx.log(f"development songs (chose the post-processing {result.postprocess.to_dict()} and judged the new "
+                    f"model): {_titles(development)}" + ("" if dev_pairs else " (held out automatically)"))
+        else:
+            ctx.log("no development song (fewer than 3 verified songs and no validation split): the new model keeps "
+                    "the start model's post-processing and nothing judged it")
         ctx.log(f"promotion: {result.reason}")
 
         test_new = test_active = None
@@ -530,7 +534,8 @@ def _model_in_use(project) -> ModelVersion | None:
 def _figures(scores: dict | None) -> dict | None:
     if not scores:
         return None
-    return {k: round(float(scores[k]), 4) for k in ("accuracy", "f1", "precision", "recall") if scores.get(k) is not None}
+    return {k: round(float(scores[k]), 4) for k in ("accuracy", "f1", "precision", "recall")
+            if scores.get(k) is not None and math.isfinite(float(scores[k]))}
 
 
 def _json_number(value):
