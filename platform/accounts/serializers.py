@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ActivityEvent, Membership, Project, Role
@@ -74,6 +75,15 @@ class QueueSongSerializer(serializers.Serializer):
     title = serializers.CharField()
     state = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    priority = serializers.SerializerMethodField(
+        help_text="to annotate: why this song comes first (priority = uncertainty + disagreement + "
+                  "detector.priority.NOVELTY_WEIGHT x novelty); null without a model prediction")
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {
+        k: {"type": "number"} for k in ("priority", "uncertainty", "disagreement", "novelty")}})
+    def get_priority(self, song):
+        p = getattr(song, "priority", None)
+        return {k: p[k] for k in ("priority", "uncertainty", "disagreement", "novelty")} if p else None
 
     def get_state(self, song) -> str | None:
         return song.current_revision.state if song.current_revision_id else None

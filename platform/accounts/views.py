@@ -328,19 +328,31 @@ def assignments_page(request, project_id: int):
             messages.error(request, "That user is not a member of this project.")
         return redirect(reverse("project-assignments", kwargs={"project_id": project.pk})
                         + (f"?assignee={request.GET['assignee']}" if request.GET.get("assignee") else ""))
+    from jobs.priority import song_queue, songs_priority
+
     assignee = request.GET.get("assignee", "")
+    order = "title" if request.GET.get("order") == "title" else "priority"
     songs = selectors.assignable_songs(project=project, assignee=assignee)
-    page = Paginator(songs, 100).get_page(request.GET.get("page"))
+    if order == "priority":  # correct first what teaches the model most (jobs.priority)
+        entries = song_queue(project=project, songs=songs)
+    else:
+        scores = songs_priority(project=project)
+        entries = [{"song": s, "priority": scores.get(s.pk)} for s in songs]
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
     return render(request, "accounts/assignments.html", {
         "project": project, "page": page, "members": members, "can_assign": can_assign, "assignee": assignee,
+        "order": order,
     })
 
 
 @login_required
 def my_queue_page(request):
+    from jobs.priority import songs_in_priority_order
+
     queue = selectors.queue_for_user(user=request.user)
-    return render(request, "accounts/my_queue.html", {"to_annotate": queue["to_annotate"][:500],
-                                                      "to_review": queue["to_review"][:500]})
+    return render(request, "accounts/my_queue.html", {
+        "to_annotate": songs_in_priority_order(songs=queue["to_annotate"][:500]),
+        "to_review": queue["to_review"][:500]})
 
 
 # -- API --------------------------------------------------------------------------------------------
@@ -479,6 +491,12 @@ class MyQueue(APIView):
 
     @extend_schema(responses=QueueSerializer)
     def get(self, request):
+        from jobs.priority import songs_in_priority_order
+
         queue = selectors.queue_for_user(user=request.user)
-        return Response(QueueSerializer({"to_annotate": queue["to_annotate"][:500],
-                                         "to_review": queue["to_review"][:500]}).data)
+        ordered = songs_in_priority_order(songs=queue["to_annotate"][:500])
+        to_annotate = []
+        for entry in ordered:
+            entry["song"].priority = entry["priority"]
+            to_annotate.append(entry["song"])
+        return Response(QueueSerializer({"to_annotate": to_annotate, "to_review": queue["to_review"][:500]}).data)

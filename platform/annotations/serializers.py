@@ -70,6 +70,10 @@ class AnnotationSaveSerializer(serializers.Serializer):
 class AnnotationImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.CharField(required=False, allow_blank=True, default="")
+    state = serializers.ChoiceField(
+        choices=["draft", "verified"], required=False, default="draft",
+        help_text="draft (default), or verified: a project admin imports a reference straight to verified "
+                  "(one call, one revision; the admin is recorded as its author and reviewer)")
 
 
 class ReviewSerializer(serializers.Serializer):

@@ -109,22 +109,36 @@ def annotation_save(
 
 def annotation_import(
     *, song, content: bytes, filename: str, fmt: str | None, author, based_on: AnnotationRevision | None | str,
+    state: str = RevisionState.DRAFT,
 ) -> AnnotationRevision:
-    """Read an annotation file (format from `fmt` or the file name) into a new revision, origin import:<format>."""
+    """Read an annotation file (format from `fmt` or the file name) into a new revision, origin import:<format>.
+
+    state "verified" imports a reference straight to verified (the caller checked the author is a
+    project admin): one revision whose author, segment maker and reviewer is the importer; like a
+    verification, it may complete the project's retraining quota."""
     from annotations import formats
 
+    if state not in (RevisionState.DRAFT, RevisionState.VERIFIED):
+        raise ApiError(f"state must be draft or verified, not {state!r}.", code="invalid")
     fmt = formats.format_for(filename=filename, fmt=fmt)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FormatError(f"{filename!r} is not a UTF-8 text file") from None
     segments = formats.read(text=text, fmt=fmt, duration=float(song.duration or 0))
+    verified = state == RevisionState.VERIFIED
     revision = revision_create(
-        song=song, segments=segments, author=author, origin=f"import:{fmt}", state=RevisionState.DRAFT,
-        based_on=based_on, message=f"imported from {filename[:200]}",
+        song=song, segments=segments, author=author, origin=f"import:{fmt}", state=state,
+        based_on=based_on, message=f"imported from {filename[:200]}" + (" as a verified reference" if verified else ""),
+        reviewed_by=author if verified and getattr(author, "is_authenticated", False) else None,
     )
     _activity(song=song, actor=author, verb="annotation.imported",
-              summary=f"imported {fmt} file as revision {revision.number} of {song.title}", revision=revision)
+              summary=f"imported {fmt} file as {'verified ' if verified else ''}revision {revision.number} of "
+                      f"{song.title}", revision=revision)
+    if verified:
+        from jobs.retrain import retrain_maybe_trigger
+
+        transaction.on_commit(lambda: retrain_maybe_trigger(project=song.project))
     return revision
 
 

@@ -145,19 +145,24 @@ class AnnotationView(APIView):
 
     @extend_schema(request={"multipart/form-data": AnnotationImportSerializer}, responses={201: RevisionSerializer},
                    description="Import an annotation file (multipart `file`; format from its extension or the "
-                   "`format` field) as a new revision with origin import:<format>.")
+                   "`format` field) as a new revision with origin import:<format>. `state=verified` (project admins "
+                   "only, others get 403) makes it a verified reference in the same call: one revision.")
     def post(self, request, song_id: int):
         song = _editable_song(request, song_id)
         based_on = _based_on(song=song, header=request.headers.get("If-Match"), required=False)
         data = AnnotationImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        state = data.validated_data["state"]
+        if state == "verified" and role_in(user=request.user, project=song.project) != Role.ADMIN:
+            raise ApiError("Only a project admin can import an annotation straight to verified; import it as a "
+                           "draft and have it reviewed.", code="admin_required", status_code=403)
         upload = data.validated_data["file"]
         if upload.size > 20 * 1024 * 1024:
             raise ApiError("An annotation file must be smaller than 20 MB.", code="too_large", status_code=413)
         try:
             revision = services.annotation_import(
                 song=song, content=upload.read(), filename=upload.name or "", fmt=data.validated_data["format"] or None,
-                author=request.user, based_on=based_on,
+                author=request.user, based_on=based_on, state=state,
             )
         except RevisionConflict as exc:
             return _conflict_response(exc)
@@ -280,7 +285,8 @@ class PredictionView(APIView):
                     OpenApiParameter("encoding", str, enum=["base64", "list"],
                                      description="base64 (default): little-endian float16 bytes; list: floats")],
         description="Frame probabilities of the vocal class: frame i covers [i*hop, (i+1)*hop) s. `probabilities` "
-        "is base64 of little-endian IEEE float16 (encoding=base64, default) or a list of floats (encoding=list).",
+        "is base64 of little-endian IEEE float16 (encoding=base64, default) or a list of floats (encoding=list). "
+        "`unsure_regions`: the spans where the model is unsure, most uncertain first (the editor's order).",
     )
     def get(self, request, song_id: int):
         song = selectors.song_for_user(user=request.user, song_id=song_id)
@@ -292,10 +298,13 @@ class PredictionView(APIView):
             probs = np.load(io.BytesIO(fh.read()), allow_pickle=False).astype("<f2").reshape(-1)
         post = prediction.postprocess or {}
         model = prediction.model_version
+        threshold = float(post.get("threshold", 0.5))
         return Response({
             "song": song.pk, "model": {"id": model.pk, "name": model.name, "kind": model.kind},
-            "hop": prediction.hop, "n_frames": int(probs.size), "threshold": float(post.get("threshold", 0.5)),
+            "hop": prediction.hop, "n_frames": int(probs.size), "threshold": threshold,
             "postprocess": post, "segments": prediction.segments, "created_at": prediction.created_at,
+            "unsure_regions": selectors.prediction_unsure_regions(probabilities=probs, hop=prediction.hop,
+                                                                  threshold=threshold),
             "encoding": encoding,
             "probabilities": (base64.b64encode(probs.tobytes()).decode("ascii") if encoding == "base64"
                               else [round(float(p), 4) for p in probs.astype(np.float32)]),

@@ -151,13 +151,22 @@ def _fit(segments, duration: float):
     return merge_adjacent(out)
 
 
+OUTCOMES = {
+    "proposed": "the model's proposal became the current revision (no person had worked on the song)",
+    "beside_human_work": "a person has worked on the song: the prediction is stored beside their work",
+    "unchanged": "the model's proposal was already the current revision",
+}
+
+
 def prediction_store(*, song, model_version: ModelVersion, probabilities: np.ndarray, segments, postprocess: dict,
                      hop: float = 0.01) -> Prediction:
     """Save float16 probabilities + segments as the song's Prediction for this model; create a model
-    revision when no person has annotated the song. Nothing half-written on failure."""
+    revision when no person has worked on the song. Nothing half-written on failure. The returned
+    prediction's `outcome` says which (a key of OUTCOMES)."""
     from annotations.models import AnnotationRevision
     from annotations.services import revision_create
     from songs.files import song_dir
+    from songs.models import Song
 
     duration = float(song.duration or segments[-1].end)
     segments = _fit(list(segments), duration)
@@ -167,6 +176,9 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
     old_name = None
     try:
         with transaction.atomic():
+            # The song row is locked before anything is decided: a person saving at this moment
+            # either saves first (and is seen as human work) or after the model's revision.
+            locked = Song.objects.select_for_update().get(pk=song.pk)
             old = Prediction.objects.filter(song=song, model_version=model_version).first()
             old_name = old.probabilities.name if old else None
             prediction, _ = Prediction.objects.update_or_create(
@@ -179,11 +191,16 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
             human = AnnotationRevision.objects.filter(song=song).exclude(
                 origin__startswith="model:", author__isnull=True, state="draft").exists()
             origin = f"model:{model_version.name}"[:100]
-            current = song.current_revision
+            current = locked.current_revision
             same = current is not None and current.origin == origin and current.segments == prediction.segments
-            if not human and not same:
-                revision_create(song=song, segments=segments, author=None, origin=origin, based_on="current",
+            if human:
+                prediction.outcome = "beside_human_work"
+            elif same:
+                prediction.outcome = "unchanged"
+            else:
+                revision_create(song=song, segments=segments, author=None, origin=origin, based_on=current,
                                 message=f"Detected by {model_version.name}")
+                prediction.outcome = "proposed"
     except BaseException:
         default_storage.delete(name)
         raise
@@ -218,11 +235,14 @@ class _SubProgress:
 
 
 def detect_handler(*, job, ctx) -> dict:
-    """Detect job: params {"song_ids": [...], "model_id"?}; checks cancellation between songs."""
+    """Detect job: params {"song_ids": [...], "model_id"?, "trigger"?, "previous_model_id"?}; checks
+    cancellation between songs. The result lists what happened to each song (OUTCOMES) and, after an
+    activation, how much of each song's decision changed from the previously used model's."""
     from common.errors import public_text
     from django.db.models import Q
     from songs.models import Song, SongStatus
 
+    from jobs.selectors import prediction_change
     from jobs.services import JobCancelled
 
     ids = [int(i) for i in job.params.get("song_ids", [])]
@@ -235,17 +255,25 @@ def detect_handler(*, job, ctx) -> dict:
         mv = model_version_for_project(job.project)
         if mv is None:
             raise NoModelInstalled("No model is installed: train or upload a model, or install the default one.")
+    previous_id = job.params.get("previous_model_id")
     songs = list(Song.objects.filter(project=job.project, pk__in=ids, status=SongStatus.READY).order_by("id"))
     if not songs:
         raise ValueError("None of the requested songs exists and is ready.")
-    done, failed = [], []
+    if job.params.get("trigger") == "activation":
+        ctx.log(f"{mv.name} was activated: detecting again in the project's {len(songs)} ready songs")
+    done, failed, per_song = [], [], []
     ctx.progress(0.0, f"Detecting with {mv.name}", force=True)
     for i, song in enumerate(songs):
         ctx.check_cancelled()
         sub = _SubProgress(ctx, i / len(songs), (i + 1) / len(songs), f"Song {i + 1} of {len(songs)}: {song.title}"[:500])
         try:
-            song_detect(song=song, model_version=mv, ctx=sub)
+            prediction = song_detect(song=song, model_version=mv, ctx=sub)
             done.append(song.pk)
+            row = {"song": song.pk, "title": song.title, "outcome": prediction.outcome,
+                   "changed": prediction_change(prediction=prediction, previous_model_id=previous_id)}
+            per_song.append(row)
+            changed = f"; {100 * row['changed']:.1f}% of its frames changed decision" if row["changed"] is not None else ""
+            ctx.log(f"song {song.pk} ({song.title}): {OUTCOMES[prediction.outcome]}{changed}")
         except Exception as exc:  # noqa: BLE001 - one bad song does not lose the others
             if isinstance(exc, JobCancelled):
                 raise
@@ -255,8 +283,12 @@ def detect_handler(*, job, ctx) -> dict:
         ctx.progress((i + 1) / len(songs), f"Detected {i + 1} of {len(songs)} songs", force=True)
     if not done:
         raise RuntimeError("Detection failed on every song: " + "; ".join(f"{f['title']}: {f['error']}" for f in failed))
+    counts = {key: sum(1 for r in per_song if r["outcome"] == key) for key in OUTCOMES}
     message = f"Detected vocals in {len(done)} song{'s' if len(done) != 1 else ''} with {mv.name}"
+    message += (f": {counts['proposed']} got the new proposal, {counts['beside_human_work']} kept a person's work "
+                f"(prediction stored beside it), {counts['unchanged']} unchanged")
     if failed:
         message += f"; {len(failed)} failed"
-    return {"message": message, "model_id": mv.pk, "songs": done, "failed": failed,
+    return {"message": message, "model_id": mv.pk, "previous_model_id": previous_id, "songs": done,
+            "per_song": per_song, "counts": counts, "failed": failed, "trigger": job.params.get("trigger"),
             "skipped": sorted(set(ids) - {s.pk for s in songs})}

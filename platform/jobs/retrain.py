@@ -1,8 +1,8 @@
 """The retraining trigger and the project's training policy.
 
 `retrain_maybe_trigger(*, project)` queues a training job with the project's defaults when
-`project.retrain_after_verified` (N > 0) songs of the train split have a verified revision that
-the project's latest model did not train on. Call it after a revision becomes verified
+`project.retrain_after_verified` (N > 0) songs have a verified revision that the project's latest
+model did not use (test-split songs never count: they are never trained on). Call it after a revision becomes verified
 (annotations), and it also runs from the jobs pages' housekeeping so it is never missed.
 """
 
@@ -19,14 +19,15 @@ log = logging.getLogger(__name__)
 
 
 def verified_since_last_model(*, project: Project) -> int:
-    """Train-split songs whose latest verified revision the project's newest model has not used."""
-    from songs.models import Split
-
-    from jobs.selectors import verified_revisions
+    """Verified songs a training job would learn from (every split but test) whose latest verified
+    revision the project's newest model has not used, for training or as a development song."""
+    from jobs.selectors import training_songs
 
     latest = ModelVersion.objects.filter(project=project).order_by("-created_at", "-id").first()
-    used = {(r.get("song"), r.get("revision")) for r in (latest.training_revisions if latest else [])}
-    return sum(1 for song, rev in verified_revisions(project=project, split=Split.TRAIN) if (song.pk, rev.pk) not in used)
+    used = {(r.get("song"), r.get("revision"))
+            for r in ((latest.training_revisions or []) + (latest.validation_revisions or []) if latest else [])}
+    songs = training_songs(project=project)
+    return sum(1 for song, rev in songs["train"] + songs["development"] if (song.pk, rev.pk) not in used)
 
 
 def retrain_maybe_trigger(*, project: Project) -> Job | None:

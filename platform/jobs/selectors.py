@@ -78,18 +78,31 @@ def model_for_project(*, project: Project, model_id) -> ModelVersion | None:
     return models_for_project(project=project).filter(pk=pk).first() if pk is not None else None
 
 
-def verified_revisions(*, project: Project, split: str) -> list[tuple]:
-    """``(song, revision)`` for every ready song of ``split`` with a verified revision: the latest
-    verified one (a later draft on top of it does not count until it is verified)."""
+def verified_revisions(*, project: Project, split: str | tuple[str, ...]) -> list[tuple]:
+    """``(song, revision)`` for every ready song of ``split`` (one or several) with a verified revision:
+    the latest verified one (a later draft on top of it does not count until it is verified)."""
     from annotations.models import AnnotationRevision, RevisionState
     from songs.models import Song, SongStatus
 
-    songs = list(Song.objects.filter(project=project, split=split, status=SongStatus.READY).order_by("id"))
+    splits = (split,) if isinstance(split, str) else tuple(split)
+    songs = list(Song.objects.filter(project=project, split__in=splits, status=SongStatus.READY).order_by("id"))
     latest: dict[int, AnnotationRevision] = {}
     for rev in (AnnotationRevision.objects.filter(song__in=songs, state=RevisionState.VERIFIED)
                 .order_by("song_id", "-number")):
         latest.setdefault(rev.song_id, rev)
     return [(song, latest[song.pk]) for song in songs if song.pk in latest]
+
+
+TRAINING_SPLITS = ("train", "unassigned")
+
+
+def training_songs(*, project: Project) -> dict[str, list[tuple]]:
+    """What a training job of the project uses, as ``(song, latest verified revision)`` pairs:
+    "train" (every verified song outside the validation and test splits), "development" (the
+    validation split's) and "test" (the test split's, scored only)."""
+    return {"train": verified_revisions(project=project, split=TRAINING_SPLITS),
+            "development": verified_revisions(project=project, split="validation"),
+            "test": verified_revisions(project=project, split="test")}
 
 
 def training_job_active(*, project: Project) -> Job | None:
@@ -149,10 +162,13 @@ _PARAM_LABELS = {
     "mode": "Transfer mode", "base_model_id": "Base model", "model_id": "Model", "model": "Model",
     "epochs": "Epochs", "lr": "Learning rate", "seed": "Seed", "steps_per_epoch": "Steps per epoch",
     "batch_size": "Batch size", "crop_seconds": "Crop length (s)", "median_s": "Median filter (s)",
+    "anchor": "Anchor (pull toward the start weights)", "previous_model_id": "Model used before",
     "name": "Name of the new model", "trigger": "Started by", "song_ids": "Songs", "song_id": "Song",
     "reference": "Reference annotations", "state": "Imported annotations become", "archive": "Archive",
 }
-_TRIGGERS = {"retrain": "the retraining policy (enough newly verified songs)"}
+_TRIGGERS = {"retrain": "the retraining policy (enough newly verified songs)",
+             "activation": "the activation of a model (the songs brought up to date with it)"}
+_RECIPE_BUDGET = ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")
 
 
 def job_parameters(*, job: Job) -> list[tuple[str, str]]:
@@ -175,9 +191,15 @@ def job_parameters(*, job: Job) -> list[tuple[str, str]]:
     for key, value in params.items():
         label = _PARAM_LABELS.get(key, key.replace("_", " ").capitalize())
         if key in ("base_model_id", "base_model"):
-            text = model_text(value, default=f"{active} at the time the job ran")
+            started = ((job.result or {}).get("comparison") or {}).get("start_model")
+            text = model_text(value, default=f"the project's active model when the job ran ({started})" if started
+                              else f"{active} at the time the job ran")
         elif key in ("model_id", "model"):
             text = model_text(value, default=active)
+        elif key == "previous_model_id":
+            text = model_text(value, default="the shipped default model")
+        elif key in _RECIPE_BUDGET and value in (None, "") and job.kind == "train":
+            text = "the recipe's (detector.adapt.DEFAULT_RECIPE)"
         elif key in ("song_ids", "song_id"):
             ids = value if isinstance(value, list) else [value]
             titles = dict(Song.objects.filter(project=project, pk__in=[i for i in ids if isinstance(i, int)])
@@ -197,3 +219,98 @@ def job_parameters(*, job: Job) -> list[tuple[str, str]]:
             text = str(value)
         out.append((label, text))
     return out
+
+
+# -- what an activation changed -------------------------------------------------------------------
+
+
+def decision_change(*, segments: list[dict], other: list[dict], n_frames: int) -> float:
+    """The fraction of the first ``n_frames`` frames whose vocal / non-vocal decision differs between
+    two partitions (a prediction's stored segments)."""
+    from detector.labels import Segment, segments_to_frames
+
+    if n_frames <= 0:
+        return 0.0
+    a = segments_to_frames([Segment.from_dict(s) for s in segments], n_frames=n_frames)
+    b = segments_to_frames([Segment.from_dict(s) for s in other], n_frames=n_frames)
+    return round(float((a != b).mean()), 4)
+
+
+def prediction_change(*, prediction, previous_model_id) -> float | None:
+    """How much of the song's decision ``prediction`` changed from the stored prediction of model
+    ``previous_model_id`` (None when that model never ran on the song)."""
+    from jobs.models import Prediction
+
+    if previous_model_id in (None, ""):
+        return None
+    old = (Prediction.objects.filter(song_id=prediction.song_id, model_version_id=previous_model_id)
+           .only("segments", "n_frames").first())
+    if old is None or old.pk == prediction.pk:
+        return None
+    return decision_change(segments=prediction.segments, other=old.segments,
+                           n_frames=min(int(prediction.n_frames), int(old.n_frames)))
+
+
+def model_changes(*, project: Project, model_version: ModelVersion, limit: int = 20) -> dict:
+    """After ``model_version`` was activated in ``project``: the songs whose decision changed most
+    between the model used before and this one (both models' stored predictions), most changed first,
+    each with a link into the editor showing both models' probability curves; and the state of the
+    re-detection job the activation queued."""
+    from accounts.models import ActivityEvent
+
+    from jobs.models import Prediction
+
+    event = None
+    for data in (ActivityEvent.objects.filter(project=project, verb="model.activated")
+                 .order_by("-created_at", "-id").values_list("data", flat=True)[:200]):
+        if (data or {}).get("model") == model_version.pk:
+            event = data
+            break
+    if event is None:
+        return {"activated": False, "previous": None, "job": None, "songs": [], "compared": 0}
+    previous_id = event.get("previous")
+    previous = ModelVersion.objects.filter(pk=previous_id).first() if previous_id else None
+    job = Job.objects.filter(pk=event.get("job"), project=project).first() if event.get("job") else None
+    rows = []
+    if previous is not None:
+        old = {p.song_id: p for p in Prediction.objects.filter(song__project=project, model_version=previous)
+               .only("song_id", "segments", "n_frames")}
+        for p in (Prediction.objects.filter(song__project=project, model_version=model_version, song_id__in=list(old))
+                  .select_related("song").only("song_id", "segments", "n_frames", "song__title", "song__project_id")):
+            o = old[p.song_id]
+            rows.append({"song": p.song_id, "title": p.song.title,
+                         "changed": decision_change(segments=p.segments, other=o.segments,
+                                                    n_frames=min(int(p.n_frames), int(o.n_frames))),
+                         "editor": f"/projects/{project.pk}/songs/{p.song_id}/?compare={previous.pk}"})
+    rows.sort(key=lambda r: (-r["changed"], r["title"].lower(), r["song"]))
+    return {
+        "activated": True, "active": project.active_model_id == model_version.pk or (
+            project.active_model_id is None and model_version.project_id is None),
+        "model": {"id": model_version.pk, "name": model_version.name},
+        "previous": {"id": previous.pk, "name": previous.name} if previous else None,
+        "job": {"id": job.pk, "state": job.state, "progress": job.progress, "message": job.message,
+                "url": f"/projects/{project.pk}/jobs/{job.pk}/"} if job else None,
+        "compared": len(rows), "songs": rows[:limit],
+    }
+
+
+def model_learning_points(*, project: Project) -> list[dict]:
+    """What each corrected song bought: the project's trained model versions in the order they were
+    made, each with the verified songs it used (x: trained on + development) and its development (and
+    test, where present) accuracy and F1."""
+    points = []
+    for mv in ModelVersion.objects.filter(project=project).order_by("created_at", "id"):
+        metrics = mv.metrics or {}
+        dev, test = metrics.get("development") or {}, metrics.get("test") or {}
+        if not (dev or test):
+            continue
+        train, development = len(mv.training_revisions or []), len(mv.validation_revisions or [])
+        points.append({
+            "model": mv.pk, "name": mv.name, "songs": train + development, "train": train, "development": development,
+            "dev_accuracy": dev.get("accuracy"), "dev_f1": dev.get("f1"),
+            "test_accuracy": test.get("accuracy"), "test_f1": test.get("f1"),
+            "start_accuracy": (metrics.get("development_start") or {}).get("accuracy"),
+            "start_f1": (metrics.get("development_start") or {}).get("f1"),
+            "active": project.active_model_id == mv.pk, "created_at": mv.created_at.isoformat(),
+        })
+    return points

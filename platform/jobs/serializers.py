@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from detector.config import ALL_TRANSFER_MODES
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
-from jobs.training import DEFAULTS, INTS, LIMITS
+from jobs.training import DEFAULTS, INTS, LIMITS, OPTIONAL
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -107,8 +107,12 @@ class SongIdsField(serializers.Field):
 def _training_number(key: str, help_text: str):
     lo, hi = LIMITS[key]
     field = serializers.IntegerField if key in INTS else serializers.FloatField
-    return field(required=False, min_value=lo, max_value=hi, default=DEFAULTS[key],
-                 help_text=f"train: {help_text} (default: the project's training defaults, else {DEFAULTS[key]})")
+    default = DEFAULTS[key]
+    said = "the recipe's own budget" if default is None else default
+    kwargs = {"allow_null": True} if key in OPTIONAL else {}
+    return field(required=False, min_value=lo, max_value=hi, default=default, **kwargs,
+                 help_text=f"train: {help_text} (default: the project's training defaults, else {said}; "
+                           "detector.adapt.DEFAULT_RECIPE)")
 
 
 class JobCreateRequestSerializer(serializers.Serializer):
@@ -128,14 +132,14 @@ class JobCreateRequestSerializer(serializers.Serializer):
     mode = ChoiceField(
         choices=list(ALL_TRANSFER_MODES), required=False, default=DEFAULTS["mode"],
         help_text=f"train: transfer mode, one of {', '.join(ALL_TRANSFER_MODES)} (default: the project's "
-                  f"training defaults, else {DEFAULTS['mode']}, the shipped model's recipe)")
-    epochs = _training_number("epochs", "passes over the training songs")
+                  f"training defaults, else {DEFAULTS['mode']}, detector.adapt.DEFAULT_RECIPE's)")
+    epochs = _training_number("epochs", "most passes over the training songs (early stopping may end sooner)")
     lr = _training_number("lr", "learning rate")
-    seed = _training_number("seed", "random seed")
+    anchor = _training_number("anchor", "L2-SP pull of the weights toward the start model's (0 = off)")
+    seed = _training_number("seed", "random seed (also draws the development songs when none are named)")
     steps_per_epoch = _training_number("steps_per_epoch", "batches per epoch")
     batch_size = _training_number("batch_size", "crops per batch")
     crop_seconds = _training_number("crop_seconds", "length of a training crop in seconds")
-    median_s = _training_number("median_s", "median filter of the post-processing in seconds")
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, help_text="train: model name")
 
     error_codes = {"kind": "invalid_kind", "mode": "invalid_mode", "song_ids": "invalid_songs", "songs": "invalid_songs",
@@ -149,6 +153,27 @@ class JobCreateRequestSerializer(serializers.Serializer):
 
 
 class ActivateRequestSerializer(serializers.Serializer):
+    project = IdField(required=False, help_text="needed for a shipped model (no project of its own)")
+
+
+class ModelActivatedSerializer(ModelVersionSerializer):
+    """POST /api/models/<id>/activate: the model, and the one detect job the activation queued to bring
+    the project's songs up to date (null when the model was already in use or no song is ready)."""
+
+    redetect_job = serializers.SerializerMethodField()
+
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [*ModelVersionSerializer.Meta.fields, "redetect_job"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {
+        "id": {"type": "integer"}, "state": {"type": "string"}, "url": {"type": "string"}}})
+    def get_redetect_job(self, mv):
+        job = self.context.get("redetect_job")
+        return {"id": job.pk, "state": job.state, "url": f"/projects/{job.project_id}/jobs/{job.pk}/"} if job else None
+
+
+class ModelChangesQuerySerializer(serializers.Serializer):
     project = IdField(required=False, help_text="needed for a shipped model (no project of its own)")
 
 

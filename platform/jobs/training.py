@@ -1,38 +1,47 @@
-"""Training jobs: verified corrections -> a transferred (or baseline) CRNN -> a registered model version.
+"""Training jobs: the project's verified songs -> `detector.adapt.adapt` -> a registered model version.
 
-`train_handler(*, job, ctx)` runs on the `train` queue:
+`train_handler(*, job, ctx)` runs on the `train` queue. It only loads rows, calls the detector's one
+training path once and registers what came out:
 
-1. training data = the latest verified revision of every ready `train`-split song (the exact
-   revision ids are recorded), validation = the same for `validation`-split songs;
-2. the model for the transfer mode (see `model_for_mode`) starts from the base model's checkpoint;
-3. `detector.train.train` runs with a callback that reports progress, writes the loss / validation
-   F1 curve into `job.result["curve"]` after each epoch and stops when the job is cancelled;
-4. the decision threshold is tuned on the validation songs, the model is scored on the `test`
-   split (and so is the active model, for the auto-activation policy);
-5. the checkpoint is written atomically under a job-unique name, then the ModelVersion is
-   registered in one transaction that first re-checks the job is still running (a job failed by
-   the reaper or cancelled in the meantime registers nothing, and its file is removed);
-6. an evaluation report on the test split is made through `reports.services.report_create`.
+1. the songs: every ready song of the project whose latest **verified** revision exists (audio +
+   the vocal spans of that revision; the exact revision ids are recorded). Songs of the
+   `validation` split are the development songs (they stop training early, choose the median,
+   threshold and gap filling, and judge the new model against the start model); without any,
+   `adapt` holds out a seeded fifth of the training songs itself (at least 3 songs), and below
+   that nothing is judged. Songs of the `test` split are never trained or tuned on: both the new
+   and the active model are scored on them (`detector.evaluation.evaluate_backend`). Every other
+   verified song (split `train` or unassigned) is a training song;
+2. the start model: the project's active model (or the base model the user chose), as a PyTorch
+   bundle; the recipe: `detector.adapt.DEFAULT_RECIPE` with the job's values laid over it;
+3. `detector.adapt.adapt` with a callback that reports progress, writes the learning curve into
+   `job.result["curve"]` after each epoch and stops (within a few steps) when the job is cancelled.
+   The songs' features are read into a job-local cache song by song first, so a cancel is also
+   noticed between songs while they are read;
+4. the checkpoint (`Adaptation.save`) is written atomically under a job-unique name, then the
+   ModelVersion is registered in one transaction that first re-checks the job is still running (a
+   job failed by the reaper or cancelled in the meantime registers nothing, and its file is removed);
+5. auto-activation only when `adapt` says the new model is better on the development songs
+   (`promote`) **and** the project's policy allows it (`auto_activation_decision`); activating
+   queues the re-detection of the project's songs (`jobs.registry.model_activate`);
+6. an evaluation report on the test split through `reports.services.report_create`.
+
+The job says, in its log and result, which songs trained the model, which chose its
+post-processing and judged it (development) and which scored it (test).
 
 Every scratch file lives in `var/jobs/train-<job id>/` (job-unique, removed at the end; the
 housekeeping sweep removes the folder of a job whose worker was killed).
-
-Transfer modes (Hou et al. 2020, Table 1): `baseline` trains the base model's architecture from
-a random initialisation on the target songs; `fixed:Li` copies block Li from the base model and
-freezes it; `finetune:Li` copies Li and trains everything; `all` = L1, L2 and L3. The layers that
-are not transferred (and the GRU + head) start from a seeded random initialisation. Transferred
-modes keep the base model's feature normalisation so copied layers see the inputs they learnt on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from common.errors import ApiError
 from django.conf import settings
 from django.core.files import File
@@ -40,22 +49,27 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from detector.config import ALL_TRANSFER_MODES, DEFAULT_RECIPE, TARGET_TRAIN_CONFIG
+from detector.adapt import DEFAULT_RECIPE, Recipe
+from detector.config import ALL_TRANSFER_MODES
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
 
-# The recipe of detector/weights/default.pt with TARGET_TRAIN_CONFIG's budget (about 2 minutes for 30
-# minutes of songs on 2 cores); a project's `default_training` overrides it.
+# A job's parameters: the recipe's (detector.adapt.DEFAULT_RECIPE, read at import: never copied) and
+# the seed; epochs / steps_per_epoch / batch_size / crop_seconds None = the recipe's own budget.
+# A project's `default_training` overrides them.
 DEFAULTS = {
-    **DEFAULT_RECIPE, "seed": 0, "median_s": 0.8,
-    **{k: TARGET_TRAIN_CONFIG[k] for k in ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")},
+    "mode": DEFAULT_RECIPE.mode or "finetune:full", "lr": DEFAULT_RECIPE.lr, "anchor": DEFAULT_RECIPE.anchor,
+    "epochs": DEFAULT_RECIPE.epochs, "steps_per_epoch": DEFAULT_RECIPE.steps, "seed": 0,
+    "batch_size": None, "crop_seconds": None,
 }
 LIMITS = {
-    "epochs": (1, 500), "lr": (1e-6, 1.0), "seed": (0, 2**31 - 1), "steps_per_epoch": (1, 10_000),
-    "batch_size": (1, 512), "crop_seconds": (0.1, 60.0), "median_s": (0.0, 5.0),
+    "lr": (1e-6, 1.0), "anchor": (0.0, 100.0), "seed": (0, 2**31 - 1), "epochs": (1, 500),
+    "steps_per_epoch": (1, 10_000), "batch_size": (1, 512), "crop_seconds": (0.1, 60.0),
 }
 INTS = ("epochs", "seed", "steps_per_epoch", "batch_size")
+OPTIONAL = ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")  # None: the recipe's budget
+CALLBACK_EVERY_STEPS = 2  # how often training asks whether the job was cancelled
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -64,12 +78,12 @@ INTS = ("epochs", "seed", "steps_per_epoch", "batch_size")
 def training_params_clean(*, project, raw: dict) -> dict:
     """Validate training parameters (API, form, retrain trigger) into a complete params dict.
 
-    Raises ApiError (400) with a sentence naming the bad field. `base_model_id` may be None: the
-    project's active model, else the shipped default, is used as the base.
+    Raises ApiError (400) with a sentence naming the bad field. `base_model_id` None means the
+    project's active model (else the shipped default) at the time the job runs.
     """
     from jobs.selectors import model_for_project
 
-    params = {**DEFAULTS, **(project.default_training or {})}
+    params = {**DEFAULTS, **{k: v for k, v in (project.default_training or {}).items() if k in DEFAULTS}}
     params.update({k: v for k, v in raw.items() if v not in (None, "")})
     mode = str(params.get("mode", "")).strip()
     if mode not in ALL_TRANSFER_MODES:
@@ -78,11 +92,18 @@ def training_params_clean(*, project, raw: dict) -> dict:
     clean: dict = {"mode": mode}
     for key, (lo, hi) in LIMITS.items():
         value = params.get(key)
+        if value is None and key in OPTIONAL:
+            clean[key] = None
+            continue
         try:
+            if isinstance(value, bool):
+                raise ValueError
             number = int(value) if key in INTS else float(value)
             if key in INTS and float(value) != number:
                 raise ValueError
-        except (TypeError, ValueError):
+            if not math.isfinite(number):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
             raise ApiError(f"{key} must be a {'whole ' if key in INTS else ''}number, got {value!r}.",
                            code="invalid_parameter") from None
         if not lo <= number <= hi:
@@ -105,15 +126,21 @@ def training_params_clean(*, project, raw: dict) -> dict:
     return clean
 
 
+def training_recipe(*, params: dict) -> Recipe:
+    """The detector's recipe for a job's cleaned params: DEFAULT_RECIPE with the job's values over it."""
+    return replace(DEFAULT_RECIPE, mode=params["mode"], lr=float(params["lr"]), anchor=float(params["anchor"]),
+                   epochs=params.get("epochs") or DEFAULT_RECIPE.epochs,
+                   steps=params.get("steps_per_epoch") or DEFAULT_RECIPE.steps)
+
+
 def training_data_check(*, project) -> None:
-    """Refuse to queue a training job that cannot start: no verified song in the train split."""
-    from songs.models import Split
+    """Refuse to queue a training job that cannot start: no verified song to train on."""
+    from jobs.selectors import training_songs
 
-    from jobs.selectors import verified_revisions
-
-    if not verified_revisions(project=project, split=Split.TRAIN):
-        raise ApiError("There is no verified song in the train split yet: verify some annotations and put "
-                       "those songs in the train split first.", code="no_training_data")
+    if not training_songs(project=project)["train"]:
+        raise ApiError("There is no verified song to train on yet: verify the annotations of some songs first "
+                       "(songs of the validation and test splits are held out, never trained on).",
+                       code="no_training_data")
 
 
 # -- the handler ----------------------------------------------------------------------------------
@@ -142,6 +169,18 @@ def train_handler(*, job, ctx) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _song_name(song) -> str:
+    return f"song-{song.pk}"
+
+
+def _revs(pairs) -> list[dict]:
+    return [{"song": s.pk, "revision": r.pk, "title": s.title} for s, r in pairs]
+
+
+def _titles(pairs) -> str:
+    return ", ".join(s.title for s, _ in pairs) or "none"
+
+
 class _TrainingRun:
     def __init__(self, *, job: Job, ctx, workdir: Path):
         self.job, self.ctx, self.workdir = job, ctx, workdir
@@ -149,122 +188,141 @@ class _TrainingRun:
         self.published: str | None = None
         self.registered = False
         self.curve: list[dict] = []
+        self.cache = workdir / "features"
 
-    # each step ---------------------------------------------------------------------------------
+    # the steps ----------------------------------------------------------------------------------
 
     def execute(self) -> dict:
-        from songs.models import Split
-
-        from jobs.selectors import verified_revisions
+        from jobs.selectors import training_songs
 
         params = training_params_clean(project=self.project, raw=self.job.params)
-        self.params = params
-        mode = params["mode"]
+        recipe = training_recipe(params=params)
         ctx = self.ctx
-        base_mv, base_bundle = self._base_model(params)
-        ctx.log(f"base model: {base_mv.name if base_mv else 'shipped default'}; mode {mode}")
+        base_mv, start = self._start_model(params)
+        in_use = _model_in_use(self.project)
+        from_active = (base_mv.pk if base_mv else None) == (in_use.pk if in_use else None)
+        ctx.log(f"start model: {base_mv.name if base_mv else 'shipped default'}; recipe {recipe.to_dict()}")
 
-        train_pairs = verified_revisions(project=self.project, split=Split.TRAIN)
-        val_pairs = verified_revisions(project=self.project, split=Split.VALIDATION)
-        test_pairs = verified_revisions(project=self.project, split=Split.TEST)
+        songs = training_songs(project=self.project)
+        train_pairs, dev_pairs, test_pairs = songs["train"], songs["development"], songs["test"]
         if not train_pairs:
-            raise ApiError("There is no verified song in the train split: nothing to train on.", code="no_training_data")
-        val_note = ""
-        if not val_pairs:
-            val_note = "no verified song in the validation split: validated on the training songs"
-            ctx.log(f"warning: {val_note}")
-        ctx.log(f"{len(train_pairs)} training, {len(val_pairs)} validation, {len(test_pairs)} test songs")
+            raise ApiError("There is no verified song to train on: nothing to train on.", code="no_training_data")
+        items = {_song_name(s): self._item(s, r) for s, r in train_pairs + dev_pairs + test_pairs}
+        by_name = {_song_name(s): (s, r) for s, r in train_pairs + dev_pairs + test_pairs}
+        ctx.log(f"verified songs: {len(train_pairs)} to train on, {len(dev_pairs)} in the validation split, "
+                f"{len(test_pairs)} in the test split")
+        if not dev_pairs:
+            ctx.log("no verified song in the validation split: the development songs are held out from the "
+                    "training songs automatically (a fifth of them, when there are at least 3)")
 
-        fc = base_bundle.feature_config
-        all_pairs = train_pairs + val_pairs
-        feats = self._features(all_pairs, fc, share=0.1, label="Reading training songs")
-        train_set = self._dataset(train_pairs, feats, fc)
-        val_set = self._dataset(val_pairs, feats, fc) if val_pairs else train_set
+        self._read_songs(start, train=[items[_song_name(s)] for s, _ in train_pairs],
+                         other=[items[_song_name(s)] for s, _ in dev_pairs + test_pairs])
 
-        from detector.train import TrainConfig, TrainingCancelled, train, tune_threshold
+        from detector.adapt import adapt
+        from detector.errors import TrainingCancelled
+        from detector.transfer import default_target_config
 
-        model, normalization, frozen = model_for_mode(bundle=base_bundle, mode=mode, seed=params["seed"])
-        steps = params["steps_per_epoch"]
-        config = TrainConfig(
-            epochs=params["epochs"], steps_per_epoch=steps, batch_size=params["batch_size"],
-            crop_seconds=params["crop_seconds"], lr=params["lr"], callback_every=max(1, min(10, steps)),
-            num_threads=int(os.environ.get("TORCH_THREADS") or 0) or 2, patience=max(6, params["epochs"] + 1),
-        )
-        ctx.progress(0.1, f"Training: epoch 1 of {params['epochs']}", force=True)
+        overrides = {"callback_every": CALLBACK_EVERY_STEPS}
+        if params.get("batch_size"):
+            overrides["batch_size"] = params["batch_size"]
+        if params.get("crop_seconds"):
+            overrides["crop_seconds"] = params["crop_seconds"]
+        ctx.progress(0.1, "Training: starting", force=True)
         try:
-            result = train(model, train_set, val_set, config=config, seed=params["seed"], frozen=frozen,
-                           normalization=normalization, callback=self._callback, progress=False)
+            result = adapt(
+                start=start, train=[items[_song_name(s)] for s, _ in train_pairs],
+                development=[items[_song_name(s)] for s, _ in dev_pairs] or None, recipe=recipe,
+                config=default_target_config(**overrides), seed=params["seed"], callback=self._callback,
+                cache_dir=self.cache, threads=int(os.environ.get("TORCH_THREADS") or 0) or 2,
+            )
         except TrainingCancelled:
             from jobs.services import JobCancelled
 
             raise JobCancelled() from None
-        ctx.log(f"trained {result.epochs_run} epochs in {result.train_seconds:.1f} s; best epoch {result.best_epoch}, "
-                f"validation F1 {result.best_metrics.get('f1', 0):.3f}")
-
-        # Threshold and smoothing tuned on the validation songs, saved in the model.
-        from detector.postprocess import PostprocessConfig
-        from detector.train import predict_probabilities
-
-        val_probs = predict_probabilities(result.model, val_set.features, normalization=result.normalization)
-        threshold, val_scores = tune_threshold(val_probs, val_set.labels, median_s=params["median_s"])
-        postprocess = PostprocessConfig(median_s=params["median_s"], threshold=threshold)
-        ctx.log(f"threshold {threshold:.2f} (validation F1 after smoothing {val_scores['f1']:.3f})")
-        ctx.progress(0.86, "Scoring on the test split", force=True)
-
-        test_new = test_active = None
-        active_label = ""
-        if test_pairs:
-            test_feats = self._features(test_pairs, fc, share=0.0, label="Reading test songs")
-            test_new = _score(result.model, result.normalization, postprocess,
-                              [test_feats[s.pk] for s, _ in test_pairs], [self._labels(s, r, test_feats) for s, r in test_pairs])
-            active_label, test_active = self._score_active(test_pairs)
-            ctx.log(f"test F1 {test_new['f1']:.3f}" + (f" (active model {active_label}: {test_active['f1']:.3f})"
-                                                    if test_active else ""))
         ctx.check_cancelled()
 
-        counts = result.parameter_counts
-        metrics = {
-            "validation": {**_rounded(val_scores), "threshold": threshold},
-            "validation_raw": result.best_metrics,
-            "test": _rounded(test_new) if test_new else None,
-            "test_songs": len(test_pairs),
-            "compared_with": {"model": active_label, "test": _rounded(test_active)} if test_active else None,
-            "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "stopped": result.stopped,
-            "train_seconds": round(result.train_seconds, 1),
+        trained = [by_name[n] for n in result.train_songs]
+        development = [by_name[n] for n in result.development_songs]
+        training = result.training or {}
+        ctx.log(f"trained {training.get('epochs_run', 0)} epochs in {training.get('train_seconds', 0)} s "
+                f"({training.get('stopped', '')}); best epoch {training.get('best_epoch')}")
+        ctx.log(f"trained on {len(trained)} songs: {_titles(trained)}")
+        if development:
+            ctx.log(f"development songs (chose the post-processing {result.postprocess.to_dict()} and judged the new "
+                    f"model): {_titles(development)}" + ("" if dev_pairs else " (held out automatically)"))
+        else:
+            ctx.log("no development song (fewer than 3 verified songs and no validation split): the new model keeps "
+                    "the start model's post-processing and nothing judged it")
+        ctx.log(f"promotion: {result.reason}")
+
+        test_new = test_active = None
+        active_label = in_use.name if in_use else "shipped default"
+        if test_pairs:
+            ctx.progress(0.88, "Scoring both models on the test songs", force=True)
+            test_new, test_active = self._score_test(result.backend, [items[_song_name(s)] for s, _ in test_pairs],
+                                                     in_use=in_use)
+            ctx.log(f"test songs (scored the new model and the active model {active_label}): {_titles(test_pairs)}")
+            ctx.log(f"test: new accuracy {test_new['accuracy']:.3f} / F1 {test_new['f1']:.3f}"
+                    + (f"; active {test_active['accuracy']:.3f} / {test_active['f1']:.3f}" if test_active else ""))
+        ctx.check_cancelled()
+
+        roles = {"train": _revs(trained), "development": _revs(development), "test": _revs(test_pairs),
+                 "development_from": "validation split" if dev_pairs else ("held out automatically" if development
+                                                                            else "none")}
+        comparison = {
+            "start_model": base_mv.name if base_mv else "shipped default",
+            "active_model": active_label,
+            "started_from_active": from_active,
+            "development": {"songs": roles["development"], "new": _figures(result.development),
+                            "start": _figures(result.start_development)},
+            "test": {"songs": roles["test"], "new": _figures(test_new), "active": _figures(test_active)},
+            "promote": result.promote, "reason": result.reason,
         }
-        training_revs = [{"song": s.pk, "revision": r.pk, "title": s.title} for s, r in train_pairs]
-        validation_revs = [{"song": s.pk, "revision": r.pk, "title": s.title} for s, r in val_pairs]
-        hyper = {**{k: params[k] for k in ("epochs", "lr", "steps_per_epoch", "batch_size", "crop_seconds", "median_s")},
-                 "threshold": threshold, "frozen": list(result.frozen), "job_id": self.job.pk,
-                 "base": base_mv.name if base_mv else "shipped default", "pos_weight": result.pos_weight,
-                 "parameter_counts": counts}
-        if val_note:
-            hyper["validation_note"] = val_note
+        counts = training.get("parameter_counts") or {}
+        metrics = {
+            "development": _rounded(result.development), "development_start": _rounded(result.start_development),
+            "test": _rounded(test_new), "test_active": _rounded(test_active), "test_songs": len(test_pairs),
+            "promote": result.promote, "reason": result.reason, "comparison": comparison,
+            "best_epoch": training.get("best_epoch"), "epochs_run": training.get("epochs_run"),
+            "stopped": training.get("stopped"), "train_seconds": training.get("train_seconds"),
+            "curve": self.curve,
+        }
+        hyper = {
+            "recipe": result.recipe.to_dict(), "seed": params["seed"], "postprocess": result.postprocess.to_dict(),
+            "threshold": result.postprocess.threshold, "frozen": training.get("frozen", []), "job_id": self.job.pk,
+            "base": base_mv.name if base_mv else "shipped default", "pos_weight": _json_number(training.get("pos_weight")),
+            "parameter_counts": counts, "development_from": roles["development_from"],
+            **{k: params[k] for k in ("epochs", "lr", "anchor", "steps_per_epoch", "batch_size", "crop_seconds")},
+        }
 
         # Checkpoint: job-unique name, written atomically, before anything is registered.
-        from detector.checkpoint import save_checkpoint
-
+        mode = params["mode"]
         kind = ModelKind.BASELINE if mode == "baseline" else ModelKind.TARGET
         name = checkpoint_name(self.job)
-        ckpt_kwargs = dict(
-            model=result.model, feature_config=fc, normalization=result.normalization, postprocess=postprocess,
-            training=result.summary(), seed=params["seed"], metrics=metrics, kind=str(kind),
-            parent=(base_mv.name if base_mv else "shipped default") if mode != "baseline" else None,
-            manifest={"project": self.project.pk, "job": self.job.pk, "mode": mode,
-                      "training": training_revs, "validation": validation_revs},
-        )
-        self.published = _publish_checkpoint(name=name, workdir=self.workdir, save=save_checkpoint, kwargs=ckpt_kwargs)
+        parent_name = (base_mv.name if base_mv else "shipped default") if mode != "baseline" else None
+        manifest = {"project": self.project.pk, "job": self.job.pk, "mode": mode, "training": roles["train"],
+                    "development": roles["development"], "test": roles["test"]}
+        self.published = _publish_checkpoint(
+            name=name, workdir=self.workdir,
+            save=lambda path: result.save(path, parent=parent_name, extra_manifest=manifest))
         sha = _sha256_storage(self.published)
         ctx.progress(0.92, "Registering the model", force=True)
 
         mv = self._register(
             name=params.get("name") or f"{mode} · job {self.job.pk}", kind=kind, base_mv=base_mv, mode=mode,
-            training_revs=training_revs, validation_revs=validation_revs, hyper=hyper, seed=params["seed"],
-            metrics=metrics, trainable=counts["trainable"], sha=sha, test_new=test_new, test_active=test_active,
+            training_revs=roles["train"], validation_revs=roles["development"], hyper=hyper, seed=params["seed"],
+            metrics=metrics, trainable=int(counts.get("trainable") or 0), sha=sha, promote=result.promote,
+            reason=result.reason, start_id=base_mv.pk if base_mv else None,
         )
-        out = {"model_id": mv.pk, "model_name": mv.name, "curve": self.curve, "epochs": params["epochs"],
-               "test_f1": test_new["f1"] if test_new else None, "activated": mv.activated_now,
-               "message": f"Registered model {mv.name}" + (" and activated it" if mv.activated_now else "")}
+        decision = mv.metrics.get("auto_activation", {})
+        out = {"model_id": mv.pk, "model_name": mv.name, "curve": self.curve,
+               "epochs": (training.get("config") or {}).get("epochs"), "epochs_run": training.get("epochs_run"),
+               "songs": roles, "comparison": comparison, "promote": result.promote, "reason": result.reason,
+               "activated": mv.activated_now, "auto_activation": decision,
+               "redetect_job": getattr(mv, "redetect_job_id", None),
+               "test_f1": test_new["f1"] if test_new else None,
+               "message": f"Registered model {mv.name}" + (" and activated it" if mv.activated_now else
+                                                           f"; not activated: {decision.get('reason', '')}")}
         report_id, report_error = self._report(mv)
         out["report_id"] = report_id
         if report_error:
@@ -273,103 +331,101 @@ class _TrainingRun:
 
     # pieces ---------------------------------------------------------------------------------------
 
-    def _base_model(self, params):
-        """(ModelVersion or None for the shipped default file, loaded Bundle)."""
-        from detector.checkpoint import default_model_path, load_checkpoint
+    def _start_model(self, params):
+        """(ModelVersion or None for the shipped default file, PyTorch bundle)."""
+        from detector.inference import default_model_path, load_model
 
-        mv = None
-        if params.get("base_model_id"):
-            mv = ModelVersion.objects.get(pk=params["base_model_id"])
-        else:
-            mv = self.project.active_model
-            if mv is None:
-                try:
-                    from jobs.detection import model_version_for_project
+        mv = ModelVersion.objects.get(pk=params["base_model_id"]) if params.get("base_model_id") else \
+            _model_in_use(self.project)
+        path = _local_path(mv.checkpoint, self.workdir / "start.pt") if mv is not None else default_model_path()
+        return mv, load_model(path, runtime="torch")
 
-                    mv = model_version_for_project(self.project)
-                except ImportError:
-                    mv = None
-        if mv is not None:
-            path = _local_path(mv.checkpoint, self.workdir / "base.pt")
-        else:
-            path = default_model_path()  # NoDefaultModelError says what to do
-        return mv, load_checkpoint(path)
-
-    def _features(self, pairs, fc, *, share: float, label: str) -> dict:
-        from detector.inference import file_features
-
-        out = {}
-        for i, (song, _rev) in enumerate(pairs):
-            self.ctx.check_cancelled()
-            path = _local_path(song.original, self.workdir / f"song-{song.pk}{song.extension}")
-            feats, _duration, _info = file_features(path, config=fc)
-            out[song.pk] = feats.astype(np.float16)
-            if share:
-                self.ctx.progress(share * (i + 1) / len(pairs), f"{label}: {i + 1} of {len(pairs)}")
-        return out
-
-    @staticmethod
-    def _labels(song, rev, feats) -> np.ndarray:
+    def _item(self, song, revision):
         from annotations.services import revision_segments
 
-        from detector.labels import segments_to_frames
+        from detector.adapt import SongItem
 
-        return segments_to_frames(revision_segments(rev), n_frames=len(feats[song.pk])).astype(np.uint8)
+        path = _local_path(song.original, self.workdir / f"song-{song.pk}{song.extension}")
+        vocal = [(s.start, s.end) for s in revision_segments(revision) if s.is_vocal]
+        return SongItem(_song_name(song), path, vocal)
 
-    def _dataset(self, pairs, feats, fc):
+    def _read_songs(self, start, *, train, other) -> None:
+        """Read every song's features into the job's cache one song at a time (what `adapt` then reads
+        from it), so progress moves and a cancel is noticed between songs."""
         from detector.data import FrameDataset
+        from detector.material import pool_from_items
 
-        return FrameDataset([f"song-{s.pk}" for s, _ in pairs], [feats[s.pk] for s, _ in pairs],
-                            [self._labels(s, r, feats) for s, r in pairs], fc, f"project {self.project.pk}")
+        songs = [(s, True) for s in train] + [(s, False) for s in other]
+        for i, (song, both_front_ends) in enumerate(songs):
+            self.ctx.check_cancelled()
+            self.ctx.progress(0.1 * i / len(songs), f"Reading songs: {i + 1} of {len(songs)}")
+            item = [(song.name, song.audio, list(song.vocal))]
+            if both_front_ends:  # training songs are heard through both front ends (centre and mono)
+                pool_from_items("songs", item, stereo=True, cache_dir=self.cache, feature_config=start.feature_config)
+            else:
+                FrameDataset.from_items(item, feature_config=start.feature_config, cache_dir=self.cache)
+        self.ctx.check_cancelled()
 
     def _callback(self, info: dict):
         ctx = self.ctx
         if ctx.is_cancelled():
             return False
-        epochs = info["epochs"]
-        fraction = 0.1 + 0.75 * float(info["progress"])
-        if info["event"] == "epoch":
-            point = {"epoch": info["epoch"], "loss": info["train_loss"], "val_f1": info["val_f1"],
-                     "val_accuracy": info["val_accuracy"], "lr": info["lr"]}
+        event = info.get("event")
+        if event == "features":
+            ctx.progress(0.1, "Reading the songs' features", force=True)
+        elif event == "step":
+            epochs = info["epochs"]
+            ctx.progress(0.1 + 0.75 * float(info["progress"]),
+                         f"Epoch {info['epoch']} of {epochs}, step {info['step']} of {info['steps']}: "
+                         f"loss {info['loss']:.3f}")
+        elif event == "epoch":
+            epochs = info["epochs"]
+            point = {"epoch": info["epoch"], "loss": info["train_loss"], "lr": info.get("lr")}
+            if "val_f1" in info:
+                point.update(val_f1=info["val_f1"], val_accuracy=info.get("val_accuracy"))
             self.curve.append(point)
             Job.objects.filter(pk=self.job.pk, state=JobState.RUNNING).update(
                 result={"curve": self.curve, "epochs": epochs}, heartbeat_at=timezone.now())
-            ctx.log(f"epoch {info['epoch']}/{epochs}: loss {info['train_loss']:.4f}, validation F1 {info['val_f1']:.3f}")
-            ctx.progress(fraction, f"Epoch {info['epoch']} of {epochs} done: loss {info['train_loss']:.3f}, "
-                                   f"validation F1 {info['val_f1']:.3f}", force=True)
-        else:
-            ctx.progress(fraction, f"Epoch {info['epoch']} of {epochs}, step {info['step']} of {info['steps']}: "
-                                   f"loss {info['loss']:.3f}")
+            scores = (f", development F1 {info['val_f1']:.3f} / accuracy {info.get('val_accuracy', 0):.3f}"
+                      if "val_f1" in info else "")
+            ctx.log(f"epoch {info['epoch']}/{epochs}: loss {info['train_loss']:.4f}{scores}")
+            ctx.progress(0.1 + 0.75 * float(info["progress"]),
+                         f"Epoch {info['epoch']} of {epochs} done: loss {info['train_loss']:.3f}{scores}", force=True)
+        elif event == "evaluate":
+            ctx.progress(0.86, "Choosing the post-processing on the development songs and comparing the models",
+                         force=True)
         return True
 
-    def _score_active(self, test_pairs):
-        """(label, pooled test metrics) of the model new detections use now, or ("", None)."""
+    def _score_test(self, backend, items, *, in_use) -> tuple[dict, dict | None]:
+        """Pooled test figures of the new model and of the project's active model (detector.evaluation:
+        the one evaluation path, detection's own windows), each with its own post-processing."""
+        from detector.data import FrameDataset
         from detector.errors import DetectorError
-        from detector.inference import load_model  # ONNX Runtime: 3-4x cheaper than eager PyTorch
+        from detector.evaluation import evaluate_backend
+        from detector.inference import default_model_path, load_model
 
-        active = self.project.active_model
+        data = FrameDataset.from_items([(s.name, s.audio, list(s.vocal)) for s in items],
+                                       feature_config=backend.feature_config, cache_dir=self.cache)
+        new = evaluate_backend(backend, data)["pooled"]
+        self.ctx.check_cancelled()
         try:
-            if active is not None:
-                bundle = load_model(_local_path(active.checkpoint, self.workdir / "active.pt"))
-                label = active.name
-            else:
-                bundle = load_model()
-                label = "shipped default"
+            path = _local_path(in_use.checkpoint, self.workdir / "active.pt") if in_use else default_model_path()
+            bundle = load_model(path, runtime="torch")
         except DetectorError as exc:
             self.ctx.log(f"active model not scored: {exc}")
-            return "", None
-        feats = self._features(test_pairs, bundle.feature_config, share=0.0, label="Reading test songs")
-        from detector.inference import predict_features_batch
-
-        probs = predict_features_batch(bundle, [feats[s.pk].astype(np.float32) for s, _ in test_pairs])
-        labels = [self._labels(s, r, feats) for s, r in test_pairs]
-        return label, _pooled(probs, labels, bundle.postprocess)
+            return new, None
+        if bundle.feature_config != backend.feature_config:
+            data = FrameDataset.from_items([(s.name, s.audio, list(s.vocal)) for s in items],
+                                           feature_config=bundle.feature_config, cache_dir=self.cache)
+        return new, evaluate_backend(bundle, data)["pooled"]
 
     @transaction.atomic
     def _register(self, *, name, kind, base_mv, mode, training_revs, validation_revs, hyper, seed, metrics,
-                  trainable, sha, test_new, test_active) -> ModelVersion:
+                  trainable, sha, promote, reason, start_id) -> ModelVersion:
         from accounts.models import Project
         from accounts.services import activity_record
+
+        from jobs.registry import model_activate
 
         job = Job.objects.select_for_update().get(pk=self.job.pk)
         if job.state == JobState.RUNNING and job.cancel_requested:
@@ -394,28 +450,30 @@ class _TrainingRun:
                         summary=f"trained model {mv.name} ({mode})", data={"model": mv.pk, "job": job.pk})
         project = Project.objects.select_for_update().get(pk=self.project.pk)
         mv.activated_now = False
-        decision = auto_activation_decision(project=project, test_new=test_new, test_active=test_active)
+        in_use = _model_in_use(project)  # now, not when training started: someone may have activated another
+        decision = auto_activation_decision(
+            project=project, promote=promote, reason=reason, development_new=metrics["development"],
+            development_start=metrics["development_start"], started_from_active=start_id == (in_use.pk if in_use else None))
         if decision["activate"]:
-            project.active_model = mv
-            project.save(update_fields=["active_model"])
+            locked = model_activate(project=project, model_version=mv, actor=None,
+                                    reason=f"automatically: {decision['reason']}")
             mv.activated_now = True
-            activity_record(project=project, actor=None, verb="model.activated",
-                            summary=f"activated model {mv.name} automatically: {decision['reason']}",
-                            data={"model": mv.pk})
+            mv.redetect_job_id = locked.redetect_job.pk if locked.redetect_job else None
+            decision["redetect_job"] = mv.redetect_job_id
         mv.metrics = {**metrics, "auto_activation": decision}
         mv.save(update_fields=["metrics"])
         self.ctx.log(f"auto-activation: {decision['reason']}")
+        if mv.activated_now:
+            self.ctx.log(f"activated; re-detection of the project's songs queued (job {mv.redetect_job_id})"
+                         if mv.redetect_job_id else "activated; no ready song to detect again")
         return mv
 
     def _report(self, mv) -> tuple[int | None, str]:
         """Evaluation report of the new model on the test split, through the reports app."""
         if not mv.metrics.get("test_songs"):
             return None, "no verified song in the test split: no report"
-        try:
-            from reports.services import report_create
-        except ImportError:
-            self.ctx.log("reports.services.report_create is not available yet: no report made")
-            return None, "the reports app cannot make reports yet"
+        from reports.services import report_create
+
         self.ctx.progress(0.95, "Evaluating on the test split", force=True)
         try:
             report = report_create(project=self.project, model_version=mv, songs=None,
@@ -433,61 +491,72 @@ class _NotRegistered(ApiError):
                          code="not_registered", status_code=409)
 
 
-# -- helpers --------------------------------------------------------------------------------------
+# -- the policy -----------------------------------------------------------------------------------
 
 
-def model_for_mode(*, bundle, mode: str, seed: int):
-    """(fresh CRNN initialised for `mode` from the base `bundle`, normalisation or None, frozen blocks).
-
-    The modes are detector.transfer's: baseline starts from a seeded random init (normalisation
-    fitted on the training songs later, None here); fixed:Li / finetune:Li copy block(s) Li from
-    the base model and keep its normalisation; fixed also freezes them.
-    """
-    from detector.transfer import TransferMode, prepare_model
-
-    parsed = TransferMode.parse(mode)
-    model = prepare_model(parsed, source=bundle, seed=seed)
-    return model, (None if parsed.kind == "baseline" else bundle.normalization), parsed.frozen
-
-
-def auto_activation_decision(*, project, test_new: dict | None, test_active: dict | None) -> dict:
-    """The auto-activation policy: activate when the new model's test F1 beats the active model's
-    by at least `project.auto_activate_margin` (None = never automatically)."""
+def auto_activation_decision(*, project, promote: bool, reason: str, development_new: dict | None,
+                             development_start: dict | None, started_from_active: bool) -> dict:
+    """Whether a newly trained model becomes the active one by itself: only when `adapt` found it
+    better than its start model on the development songs (`promote`), the start model was the active
+    one, and the project's policy allows it (`auto_activate_margin` not None: the new development F1
+    must beat the active model's by at least that margin). Never without development songs."""
     margin = project.auto_activate_margin
     if margin is None:
         return {"activate": False, "reason": "automatic activation is off for this project"}
-    if not test_new:
-        return {"activate": False, "reason": "no verified test songs to compare on"}
-    new_f1 = float(test_new["f1"])
-    old_f1 = float(test_active["f1"]) if test_active else 0.0
-    if test_active is None:
-        return {"activate": True, "reason": f"test F1 {new_f1:.3f}; no active model to compare with", "margin": margin}
+    if development_new is None or development_start is None:
+        return {"activate": False, "margin": margin,
+                "reason": "no development song judged the new model (a validation split, or at least 3 verified "
+                          "songs to hold one out from), so it is not activated automatically"}
+    if not started_from_active:
+        return {"activate": False, "margin": margin,
+                "reason": "the model started from another model than the active one, so the development songs "
+                          "did not compare it with the active model: activate it by hand if you want it"}
+    new_f1, old_f1 = float(development_new["f1"]), float(development_start["f1"])
+    figures = {"margin": margin, "new_f1": round(new_f1, 4), "active_f1": round(old_f1, 4)}
+    if not promote:
+        return {"activate": False, **figures, "reason": f"not better than the active model: {reason}"}
     activate = new_f1 >= old_f1 + margin
     verb = "beats" if activate else "does not beat"
-    return {"activate": activate, "margin": margin, "new_f1": round(new_f1, 4), "active_f1": round(old_f1, 4),
-            "reason": f"test F1 {new_f1:.3f} {verb} the active model's {old_f1:.3f} by the margin {margin:g}"}
+    return {"activate": activate, **figures,
+            "reason": f"development F1 {new_f1:.3f} {verb} the active model's {old_f1:.3f} by the margin {margin:g}"}
 
 
-def _pooled(probs, labels, postprocess) -> dict:
-    from detector.postprocess import binarize
-    from detector.train import frame_scores
-
-    pred = np.concatenate([binarize(np.asarray(p, np.float32), config=postprocess) for p in probs])
-    ref = np.concatenate([np.asarray(y, bool)[: len(p)] for y, p in zip(labels, probs, strict=True)])
-    return frame_scores(pred[: len(ref)], ref)
+# -- helpers --------------------------------------------------------------------------------------
 
 
-def _score(model, normalization, postprocess, feats, labels) -> dict:
-    from detector.train import predict_probabilities
+def _model_in_use(project) -> ModelVersion | None:
+    """The model the project's detections use: its active model, else the shipped default one."""
+    from jobs.detection import model_version_for_project
 
-    probs = predict_probabilities(model, feats, normalization=normalization)
-    return _pooled(probs, labels, postprocess)
+    return model_version_for_project(project)
+
+
+def _figures(scores: dict | None) -> dict | None:
+    if not scores:
+        return None
+    return {k: round(float(scores[k]), 4) for k in ("accuracy", "f1", "precision", "recall")
+            if scores.get(k) is not None and math.isfinite(float(scores[k]))}
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _rounded(scores: dict | None) -> dict | None:
+    """Flat JSON-safe scores (no NaN: PostgreSQL's JSON refuses it; nested dicts kept)."""
     if scores is None:
         return None
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+    out = {}
+    for k, v in scores.items():
+        if isinstance(v, dict):
+            out[k] = _rounded(v)
+        elif isinstance(v, float):
+            out[k] = round(v, 4) if math.isfinite(v) else None
+        elif isinstance(v, int | str | bool) or v is None:
+            out[k] = v
+    return out
 
 
 def _local_path(fieldfile, fallback: Path) -> Path:
@@ -502,18 +571,19 @@ def _local_path(fieldfile, fallback: Path) -> Path:
         return fallback
 
 
-def _publish_checkpoint(*, name: str, workdir: Path, save, kwargs) -> str:
+def _publish_checkpoint(*, name: str, workdir: Path, save) -> str:
     """Write the checkpoint to storage under `name`, atomically: on a filesystem storage straight
-    to its final path (temporary file + os.replace), on object storage by uploading a finished file."""
+    to its final path (`save(path)` writes a temporary file + os.replace), on object storage by
+    uploading a finished file."""
     try:
         target = Path(default_storage.path(name))
     except NotImplementedError:
-        local = save(workdir / "model.pt", **kwargs)
+        local = save(workdir / "model.pt")
         if default_storage.exists(name):
             default_storage.delete(name)
         with open(local, "rb") as fh:
             return default_storage.save(name, File(fh, name=Path(name).name))
-    save(target, **kwargs)
+    save(target)
     return name
 
 

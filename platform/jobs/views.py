@@ -32,6 +32,8 @@ from jobs.serializers import (
     JobDetailSerializer,
     JobListQuerySerializer,
     JobSerializer,
+    ModelActivatedSerializer,
+    ModelChangesQuerySerializer,
     ModelVersionSerializer,
 )
 
@@ -128,10 +130,12 @@ def api_model_checkpoint(request, model_id: int):
     return _checkpoint_response(mv)
 
 
-@extend_schema(request=ActivateRequestSerializer, responses=ModelVersionSerializer)
+@extend_schema(request=ActivateRequestSerializer, responses=ModelActivatedSerializer)
 @api_view(["POST"])
 def api_model_activate(request, model_id: int):
-    """Make this model the one new detections use. Shipped models need `project` in the body."""
+    """Make this model the one new detections use, and queue one detect job over the project's songs
+    (`redetect_job`): songs only a model annotated get its proposal, songs with a person's work get its
+    prediction beside that work. Shipped models need `project` in the body."""
     mv = selectors.model_get(user=request.user, model_id=model_id)
     body = ActivateRequestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -140,7 +144,43 @@ def api_model_activate(request, model_id: int):
     project = mv.project or project_get(user=request.user, project_id=body.validated_data["project"])
     require_role(user=request.user, project=project, role=Role.ADMIN)
     project = model_activate(project=project, model_version=mv, actor=request.user)
-    return Response(ModelVersionSerializer(mv, context={"project": project}).data)
+    return Response(ModelActivatedSerializer(mv, context={"project": project, "redetect_job": project.redetect_job}).data)
+
+
+@extend_schema(parameters=[ModelChangesQuerySerializer], responses={200: {"type": "object"}},
+               description="After the model was activated: the songs whose vocal / non-vocal decision changed most "
+               "from the model used before (fraction of frames, both models' stored predictions), with editor links "
+               "showing both probability curves, and the re-detection job's state.")
+@api_view(["GET"])
+def api_model_changes(request, model_id: int):
+    mv = selectors.model_get(user=request.user, model_id=model_id)
+    query = query_validated(ModelChangesQuerySerializer, request)
+    if mv.project is None and "project" not in query:
+        raise ApiError("project is required for a shipped model.", code="project_required")
+    project = mv.project or project_get(user=request.user, project_id=query["project"])
+    return Response(selectors.model_changes(project=project, model_version=mv))
+
+
+@extend_schema(operation_id="projects_queue", responses={200: {"type": "object", "properties": {"results": {
+    "type": "array", "items": {"type": "object"}}}}},
+    description="The project's ready songs that still need correcting, in the order to correct them: highest "
+    "priority first (detector.priority: uncertainty of the active model + disagreement with the previous model + "
+    "novelty against the verified songs), each with its three parts; songs without a prediction come last.")
+@api_view(["GET"])
+def api_project_queue(request, project_id: int):
+    from jobs.priority import song_queue
+
+    project = project_get(user=request.user, project_id=project_id)
+    require_role(user=request.user, project=project)
+    rows = []
+    for rank, entry in enumerate(song_queue(project=project), start=1):
+        song, p = entry["song"], entry["priority"]
+        rows.append({"rank": rank, "id": song.pk, "title": song.title,
+                     "state": song.current_revision.state if song.current_revision_id else None,
+                     "assigned_to": song.assigned_to.get_username() if song.assigned_to_id else None,
+                     **{k: (p[k] if p else None) for k in ("priority", "uncertainty", "disagreement", "novelty")},
+                     "model": p["model"] if p else None, "url": f"/projects/{project.pk}/songs/{song.pk}/"})
+    return Response({"results": rows})
 
 
 def _checkpoint_response(mv):
@@ -202,13 +242,12 @@ def train_form_page(request, project_id: int):
 
     project = _page_project(request, project_id)
     require_role(user=request.user, project=project, role=Role.REVIEWER)
-    from songs.models import Split
-
-    values = {**DEFAULTS, **(project.default_training or {}), "base_model_id": ""}
+    values = {**DEFAULTS, **{k: v for k, v in (project.default_training or {}).items() if k in DEFAULTS},
+              "base_model_id": ""}
     error = ""
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in ("mode", "epochs", "lr", "seed", "steps_per_epoch",
-                                                        "batch_size", "crop_seconds", "median_s", "base_model_id", "name")}
+        values = {k: request.POST.get(k, "") for k in ("mode", "epochs", "lr", "anchor", "seed", "steps_per_epoch",
+                                                        "batch_size", "crop_seconds", "base_model_id", "name")}
         try:
             job = launch.job_start(project=project, user=request.user, kind=JobKind.TRAIN, data=values)
         except ApiError as exc:
@@ -216,12 +255,11 @@ def train_form_page(request, project_id: int):
         else:
             messages.success(request, f"Training job {job.pk} queued.", extra_tags=f"job-{job.pk}")
             return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
-    data = {split: selectors.verified_revisions(project=project, split=split)
-            for split in (Split.TRAIN, Split.VALIDATION, Split.TEST)}
+    songs = selectors.training_songs(project=project)
     return render(request, "jobs/train_form.html", {
         "project": project, "values": values, "error": error, "modes": ALL_TRANSFER_MODES,
         "models": list(selectors.models_for_project(project=project)),
-        "train_songs": data[Split.TRAIN], "validation_songs": data[Split.VALIDATION], "test_songs": data[Split.TEST],
+        "train_songs": songs["train"], "validation_songs": songs["development"], "test_songs": songs["test"],
     }, status=400 if error else 200)
 
 
@@ -288,8 +326,11 @@ def model_activate_post(request, project_id: int, model_id: int):
         mv = selectors.model_for_project(project=project, model_id=model_id)
         if mv is None:
             raise Http404("Not found, or you do not have access to it.")
-    model_activate(project=project, model_version=mv, actor=request.user)
-    messages.success(request, f"{mv.name if mv else 'The shipped default model'} is now the active model.")
+    locked = model_activate(project=project, model_version=mv, actor=request.user)
+    job = locked.redetect_job
+    messages.success(request, f"{mv.name if mv else 'The shipped default model'} is now the active model."
+                     + (f" Detection job {job.pk} brings the project's songs up to date with it." if job else ""),
+                     extra_tags=f"job-{job.pk}" if job else "")
     return redirect(f"/projects/{project.pk}/models/")
 
 

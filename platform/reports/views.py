@@ -87,8 +87,11 @@ def report_detail(request, project_id: int, report_id: int):
     project = project_get(user=request.user, project_id=project_id)
     report = selectors.report_get(user=request.user, report_id=report_id, project=project)
     others = selectors.reports_for_project(project=project).exclude(pk=report.pk)[:20]
+    from jobs.selectors import model_learning_points
+
     return render(request, "reports/detail.html", {
         "project": project, "report": report, "pooled": report.pooled, "others": others,
+        "learning": model_learning_points(project=project),
         "effort": selectors.report_effort_table(report=report),
         "plots": [(name, f"/projects/{project.pk}/reports/{report.pk}/plots/{name}.svg") for name in plots.PLOTS],
     })

@@ -40,6 +40,9 @@ class Song(models.Model):
     peaks = models.FileField(max_length=500, blank=True)  # JSON/binary min-max pairs, see songs.peaks
     playable = models.FileField(max_length=500, blank=True)  # browser-playable rendition when needed
     spectrogram = models.FileField(max_length=500, blank=True)  # log-mel pyramid, see songs.spectrogram
+    # The song's sound in 2 x n_mels floats (detector.priority.signature: mean and spread of each log-mel
+    # band), stored by the process job; the novelty part of the order in which songs are corrected.
+    signature = models.JSONField(null=True, blank=True)
     current_revision = models.ForeignKey(
         "annotations.AnnotationRevision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

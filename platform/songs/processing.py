@@ -56,6 +56,14 @@ def rendition_make(src: Path, dest: Path, *, info: AudioInfo) -> None:
             out.write(np.clip(block, -1.0, 1.0))
 
 
+def signature_values(features: np.ndarray) -> list[float]:
+    """The song's signature (detector.priority.signature of its log-mel features) as stored: a list of
+    2 x n_mels floats."""
+    from detector.priority import signature
+
+    return [round(float(v), 4) for v in signature(features)]
+
+
 def spectrogram_save(*, song: Song, features: np.ndarray, config, duration: float) -> str:
     """Store the log-mel ``features`` as the song's spectrogram file; returns the storage name."""
     data = spectrogram_bytes(features, config=config, duration=duration)
@@ -81,8 +89,9 @@ def spectrogram_compute(*, song: Song) -> str:
     old = song.spectrogram.name
     name = spectrogram_save(song=song, features=features, config=config,
                             duration=float(song.duration or len(features) / 100))
-    Song.objects.filter(pk=song.pk).update(spectrogram=name)
+    Song.objects.filter(pk=song.pk).update(spectrogram=name, signature=signature_values(features))
     song.spectrogram.name = name
+    song.signature = signature_values(features)
     if old and old != name:
         storage_delete(old)
     return name
@@ -158,6 +167,7 @@ def song_process_handler(*, job, ctx) -> dict:
         Song.objects.filter(pk=song.pk).update(
             duration=round(duration, 6), sample_rate=info.sample_rate, channels=info.channels, codec=info.codec[:64],
             peaks=peaks_name, playable=playable_name, spectrogram=spectrogram_name,
+            signature=signature_values(features),
         )
         song.refresh_from_db()
 

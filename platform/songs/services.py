@@ -220,3 +220,28 @@ def songs_detect(*, project: Project, songs, actor, model_id=None):
     activity_record(project=project, actor=actor, verb="job.created",
                     summary=f"queued detection on {len(ready)} songs", data={"job": job.pk, "songs": ready})
     return job
+
+
+def song_signatures_ensure(*, songs) -> dict[int, list[float]]:
+    """``{song id: signature}`` of ``songs``; a song processed before signatures were stored gets one
+    computed now from its stored spectrogram (the same log-mel features, read back) and kept. Songs
+    with neither are left out (``manage.py spectrograms_compute`` gives them both)."""
+    from songs.processing import signature_values
+    from songs.spectrogram import spectrogram_features
+
+    out = {}
+    for song in songs:
+        if song.signature:
+            out[song.pk] = song.signature
+            continue
+        if not song.spectrogram:
+            continue
+        try:
+            with default_storage.open(song.spectrogram.name, "rb") as f:
+                values = signature_values(spectrogram_features(f))
+        except (OSError, ValueError):
+            log.warning("no signature for song %s: its spectrogram cannot be read", song.pk, exc_info=True)
+            continue
+        Song.objects.filter(pk=song.pk).update(signature=values)
+        song.signature = out[song.pk] = values
+    return out

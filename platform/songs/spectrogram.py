@@ -129,3 +129,14 @@ def spectrogram_tile(f, *, header: dict, base: int, level: int, tile: int) -> by
     entry = tiles[tile]
     f.seek(base + entry["offset"])
     return f.read(entry["length"])
+
+
+def spectrogram_features(f) -> np.ndarray:
+    """The log-mel features ``(n_frames, n_mels)`` float32 of an open stored file, read back from
+    level 0 (quantised: values more than ``DB_RANGE`` dB below the loudest read as that floor)."""
+    header, base = spectrogram_header(f)
+    rows = [np.frombuffer(gzip.decompress(spectrogram_tile(f, header=header, base=base, level=0, tile=t)), np.uint8)
+            for t in range(len(header["levels"][0]["tiles"]))]
+    q = np.concatenate(rows).reshape(-1, int(header["n_mels"])) if rows else np.zeros((0, int(header["n_mels"])), np.uint8)
+    lo, hi = float(header["log_lo"]), float(header["log_hi"])
+    return (lo + q.astype(np.float32) * ((hi - lo) / 255.0)).astype(np.float32)

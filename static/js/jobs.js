@@ -1,6 +1,8 @@
 // Jobs pages: live list (/projects/<pid>/jobs/) and live job detail with log, cancel/retry and the
 // training curve (/projects/<pid>/jobs/<id>/). Polls the JSON API every 1.5 s; no page reloads.
 
+import { lineChart, ticks } from "./charts.js";
+
 const POLL_MS = 1500;
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -111,49 +113,126 @@ function initList(table) {
 
 // -- the training curve ------------------------------------------------------------------------------
 
-const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text != null) node.textContent = text;
-  return node;
-}
-
+// Loss (left axis) and, when development songs judge the training, their F1 and accuracy (right axis),
+// one point per finished epoch, redrawn as the job's result grows.
 export function drawCurve(container, curve, epochs) {
   if (!curve || !curve.length) return;
-  const W = 640, H = 260, L = 52, R = 52, T = 14, B = 36;
   const n = Math.max(epochs || 0, curve[curve.length - 1].epoch, 2);
   const losses = curve.map((p) => p.loss);
   const lossMax = Math.max(...losses) * 1.1 || 1, lossMin = Math.min(0, Math.min(...losses));
-  const x = (e) => L + ((e - 1) / Math.max(1, n - 1)) * (W - L - R);
-  const yl = (v) => T + (1 - (v - lossMin) / (lossMax - lossMin || 1)) * (H - T - B);
-  const yf = (v) => T + (1 - v) * (H - T - B);
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "curve-svg", role: "img",
-    "aria-label": `Training curve: ${curve.length} of ${n} epochs` });
-  // grid + axes
-  for (let i = 0; i <= 4; i++) {
-    const y = T + (i / 4) * (H - T - B);
-    root.append(svg("line", { x1: L, x2: W - R, y1: y, y2: y, class: "grid" }));
-    root.append(svg("text", { x: L - 6, y: y + 4, class: "tick loss", "text-anchor": "end" }, (lossMax - (i / 4) * (lossMax - lossMin)).toFixed(2)));
-    root.append(svg("text", { x: W - R + 6, y: y + 4, class: "tick f1" }, (1 - i / 4).toFixed(2)));
-  }
   const step = Math.max(1, Math.ceil(n / 10));
-  for (let e = 1; e <= n; e += step) {
-    root.append(svg("text", { x: x(e), y: H - B + 16, class: "tick", "text-anchor": "middle" }, String(e)));
-  }
-  root.append(svg("text", { x: (L + W - R) / 2, y: H - 4, class: "axis-label", "text-anchor": "middle" }, "epoch"));
-  const line = (pts, cls) => svg("polyline", { points: pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" "), class: cls });
-  root.append(line(curve.map((p) => [x(p.epoch), yl(p.loss)]), "line loss"));
-  root.append(line(curve.map((p) => [x(p.epoch), yf(p.val_f1)]), "line f1"));
-  for (const p of curve) {
-    const a = svg("circle", { cx: x(p.epoch), cy: yl(p.loss), r: 3.5, class: "dot loss" });
-    a.append(svg("title", {}, `epoch ${p.epoch}: loss ${p.loss.toFixed(4)}`));
-    const b = svg("circle", { cx: x(p.epoch), cy: yf(p.val_f1), r: 3.5, class: "dot f1", "data-epoch": p.epoch });
-    b.append(svg("title", {}, `epoch ${p.epoch}: validation F1 ${p.val_f1.toFixed(3)}`));
-    root.append(a, b);
-  }
-  container.replaceChildren(root);
+  const xTicks = [];
+  for (let e = 1; e <= n; e += step) xTicks.push(e);
+  const point = (p, key, label, digits) => ({ x: p.epoch, y: p[key], data: { epoch: p.epoch },
+    title: `epoch ${p.epoch}: ${label} ${p[key] != null ? p[key].toFixed(digits) : "–"}` });
+  const judged = curve.some((p) => p.val_f1 != null);
+  lineChart(container, {
+    x: { min: 1, max: n, label: "epoch", ticks: xTicks },
+    y: { min: lossMin, max: lossMax, ticks: ticks(lossMin, lossMax), format: (v) => v.toFixed(2), cls: "loss" },
+    y2: { min: 0, max: 1, ticks: ticks(0, 1), format: (v) => v.toFixed(2), cls: "f1" },
+    ariaLabel: `Training curve: ${curve.length} of ${n} epochs`,
+    series: [
+      { cls: "loss", axis: "y", points: curve.map((p) => point(p, "loss", "loss", 4)) },
+      ...(judged ? [
+        { cls: "f1", axis: "y2", points: curve.map((p) => point(p, "val_f1", "development F1", 3)) },
+        { cls: "accuracy", axis: "y2", dash: true, points: curve.map((p) => point(p, "val_accuracy", "development accuracy", 3)) },
+      ] : []),
+    ],
+  });
   container.dataset.points = String(curve.length);
+  container.dataset.judged = judged ? "yes" : "no";
+}
+
+// -- before promotion: the new model against the one in use --------------------------------------------
+
+const pct = (v) => (v == null ? "–" : (100 * v).toFixed(1));
+
+function figuresRow(label, songs, ours, theirs, theirName) {
+  const row = (name, f, cls) => el("tr", { class: cls },
+    el("td", { text: name }), el("td", { class: "num", text: pct(f && f.accuracy) }), el("td", { class: "num", text: pct(f && f.f1) }));
+  const list = songs && songs.length ? songs.map((s) => s.title).join(", ") : "none";
+  return [
+    el("tr", { class: "group" }, el("th", { colspan: "3", text: `${label}: ${list}` })),
+    row("new model", ours, "new"),
+    row(theirName, theirs, "old"),
+  ];
+}
+
+function renderComparison(box, result) {
+  const c = result.comparison;
+  if (!box || !c) return;
+  const songs = result.songs || {};
+  const body = el("tbody");
+  body.append(...figuresRow("Development songs (chose the threshold, judge promotion)", c.development.songs,
+    c.development.new, c.development.start, `start model (${c.start_model})`));
+  if (c.test && c.test.songs && c.test.songs.length) {
+    body.append(...figuresRow("Test songs (scored only)", c.test.songs, c.test.new, c.test.active, `active model (${c.active_model})`));
+  }
+  const table = el("table", { class: "compare-table" },
+    el("thead", {}, el("tr", {}, el("th", { text: "" }), el("th", { class: "num", text: "Accuracy %" }), el("th", { class: "num", text: "F1 %" }))),
+    body);
+  const decision = result.auto_activation || {};
+  const verdict = el("p", { class: `verdict ${c.promote ? "better" : "worse"}`, "data-field": "promote",
+    text: c.promote ? "Better or equal on the development songs." : "Not promoted: " + (c.reason || "") });
+  const activation = el("p", { class: "muted", "data-field": "activation",
+    text: result.activated ? `Activated automatically: ${decision.reason || ""}` : `Not activated automatically: ${decision.reason || "—"}` });
+  const trained = el("p", { class: "muted", "data-field": "trained-on",
+    text: `Trained on ${(songs.train || []).length} songs: ${(songs.train || []).map((s) => s.title).join(", ") || "none"}.` +
+      (songs.development_from === "held out automatically" ? " Development songs held out automatically from the verified songs." : "") });
+  box.replaceChildren(table, verdict, activation, trained);
+  box.closest("section").hidden = false;
+}
+
+// -- after promotion: the songs whose decision changed most ------------------------------------------------
+
+let changesTimer = null;
+async function renderChanges(box, modelId) {
+  if (!box || !modelId) return;
+  clearTimeout(changesTimer);
+  let data;
+  try { data = await api(`/api/models/${modelId}/changes`); } catch (err) { console.warn("changes failed", err); return; }
+  if (!data.activated) { box.closest("section").hidden = true; return; }
+  box.closest("section").hidden = false;
+  const parts = [];
+  const job = data.job;
+  if (job) {
+    parts.push(el("p", { class: "muted", "data-field": "redetect" },
+      "Re-detection of the project's songs: ", el("a", { href: job.url, text: `job ${job.id}` }),
+      ` ${job.state} (${Math.round((job.progress || 0) * 100)}%).`));
+  }
+  if (data.songs.length) {
+    const list = el("ol", { class: "changed-songs" });
+    for (const s of data.songs.slice(0, 10)) {
+      list.append(el("li", { "data-song": String(s.song), "data-changed": String(s.changed) },
+        el("a", { href: s.editor, text: s.title }),
+        ` — ${pct(s.changed)}% of the frames changed decision (${data.previous ? data.previous.name : "previous model"} → ${data.model.name})`));
+    }
+    parts.push(list);
+  } else {
+    parts.push(el("p", { class: "muted", text: data.previous ? "No song has both models' predictions yet." : "No earlier model to compare with." }));
+  }
+  box.replaceChildren(...parts);
+  if (job && !FINISHED.has(job.state)) changesTimer = setTimeout(() => renderChanges(box, modelId), POLL_MS);
+}
+
+// -- a detect job: what happened to each song ---------------------------------------------------------------
+
+const OUTCOME_TEXT = {
+  proposed: "new proposal (no person had worked on it)",
+  beside_human_work: "prediction stored beside a person's work",
+  unchanged: "unchanged",
+};
+
+function renderDetectSongs(box, result) {
+  if (!box || !result.per_song) return;
+  const rows = result.per_song.map((r) => el("tr", { "data-song": String(r.song), "data-outcome": r.outcome },
+    el("td", {}, el("a", { href: `/projects/${box.dataset.project}/songs/${r.song}/`, text: r.title })),
+    el("td", { text: OUTCOME_TEXT[r.outcome] || r.outcome }),
+    el("td", { class: "num", text: r.changed == null ? "–" : `${pct(r.changed)}%` })));
+  box.replaceChildren(el("table", { class: "detect-songs" },
+    el("thead", {}, el("tr", {}, el("th", { text: "Song" }), el("th", { text: "What happened" }), el("th", { class: "num", text: "Decision changed" }))),
+    el("tbody", {}, ...rows)));
+  box.closest("section").hidden = false;
 }
 
 // -- one job --------------------------------------------------------------------------------------
@@ -180,6 +259,7 @@ function initDetail(root) {
   const field = (name) => root.querySelector(`[data-field=${name}]`);
   const curveBox = document.getElementById("curve");
   let lastLog = null;
+  let changesStarted = false;
 
   const render = (job) => {
     const badge = field("state");
@@ -211,7 +291,10 @@ function initDetail(root) {
     if (r.model_id) links.append(el("a", { href: `/projects/${projectId}/models/#model-${r.model_id}`, class: "button", text: `Model: ${r.model_name || r.model_id}` }), " ");
     if (r.report_id) links.append(el("a", { href: `/projects/${projectId}/reports/${r.report_id}/`, class: "button", text: "Evaluation report" }), " ");
     if (r.activated) links.append(el("span", { class: "badge succeeded", text: "activated automatically" }));
-    if (curveBox && r.curve) drawCurve(curveBox, r.curve, r.epochs || Number(curveBox.dataset.epochs));
+    if (curveBox && r.curve) drawCurve(curveBox, r.curve, Number(curveBox.dataset.epochs) || r.epochs);
+    if (r.comparison) renderComparison(document.getElementById("comparison"), r);
+    if (job.kind === "train" && r.model_id && !changesStarted) { changesStarted = true; renderChanges(document.getElementById("changes"), r.model_id); }
+    if (job.kind === "detect") renderDetectSongs(document.getElementById("detect-songs"), r);
     root.dataset.state = job.state;
     updateQueuedBanner(job);
   };

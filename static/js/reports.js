@@ -1,6 +1,9 @@
 // Report pages: click a column heading of a table.sortable to sort its body (numbers by the cell's
 // data-value, text otherwise; empty values always last). Footer rows (pooled totals) stay put.
-// The comparison form on the list page needs two or more ticked reports.
+// The comparison form on the list page needs two or more ticked reports. The detail page draws "what
+// each corrected song bought": the project's models, x = verified songs used, y = accuracy and F1.
+
+import { lineChart, svg, ticks } from "./charts.js";
 
 function cellValue(row, index, numeric) {
   const cell = row.children[index];
@@ -69,3 +72,37 @@ if (compareForm) {
     }
   });
 }
+
+function drawLearning(box, points) {
+  if (!box || !points || !points.length) return;
+  const xs = points.map((p) => p.songs);
+  const lo = Math.min(0, ...xs), hi = Math.max(...xs, lo + 1);
+  const values = points.flatMap((p) => [p.dev_accuracy, p.dev_f1, p.test_accuracy, p.test_f1]).filter((v) => v != null);
+  const yMin = Math.max(0, Math.floor((Math.min(...values) - 0.05) * 10) / 10), yMax = 1;
+  const step = Math.max(1, Math.ceil((hi - lo) / 10));
+  const xTicks = [];
+  for (let x = lo; x <= hi; x += step) xTicks.push(x);
+  const series = (key, cls, label, dash) => ({
+    cls, dash, axis: "y",
+    points: points.map((p) => ({ x: p.songs, y: p[key], data: { model: p.model, songs: p.songs },
+      title: `${p.name}: ${p.songs} verified songs (${p.train} trained on, ${p.development} development); ${label} ${p[key] != null ? (100 * p[key]).toFixed(1) + "%" : "–"}` })),
+  });
+  const root = lineChart(box, {
+    x: { min: lo, max: hi, label: "verified songs used (trained on + development)", ticks: xTicks },
+    y: { min: yMin, max: yMax, ticks: ticks(yMin, yMax), format: (v) => `${Math.round(100 * v)}%` },
+    ariaLabel: `What each corrected song bought: ${points.length} models`,
+    series: [
+      series("dev_f1", "f1", "development F1", false),
+      series("dev_accuracy", "accuracy", "development accuracy", false),
+      series("test_f1", "f1 test", "test F1", true),
+      series("test_accuracy", "accuracy test", "test accuracy", true),
+    ],
+  });
+  const mine = Number(box.dataset.model);
+  for (const dot of root.querySelectorAll(`circle.dot[data-model="${mine}"]`)) dot.classList.add("this-model");
+  root.append(svg("desc", {}, points.map((p) => `${p.name}: ${p.songs} songs`).join("; ")));
+  box.dataset.points = String(points.length);
+}
+
+const learningData = document.getElementById("learning-data");
+if (learningData) drawLearning(document.getElementById("learning-curve"), JSON.parse(learningData.textContent));

@@ -27,10 +27,10 @@ def test_start_a_training_job_from_the_form_and_watch_it_reach_the_end(
     assert "2 verified training songs" in page.inner_text(".data-summary").replace("\n", " ")
     page.select_option('select[name="base_model_id"]', str(base.pk))
     page.select_option('select[name="mode"]', "finetune:L1")
-    page.fill('input[name="epochs"]', "4")
     page.fill('input[name="lr"]', "0.003")
     page.fill('input[name="seed"]', "3")
     page.click("text=More settings")
+    page.fill('input[name="epochs"]', "4")
     page.fill('input[name="steps_per_epoch"]', "4")
     page.fill('input[name="batch_size"]', "2")
     page.fill('input[name="crop_seconds"]', "1.5")
@@ -51,7 +51,7 @@ def test_start_a_training_job_from_the_form_and_watch_it_reach_the_end(
         page.wait_for_timeout(300)
     state = page.inner_text('[data-field="state"]')
     assert state == "succeeded", (page.inner_text('[data-field="error"]'), page.inner_text('[data-field="log"]'))
-    page.wait_for_function("document.querySelector('[data-field=\"percent\"]').textContent === '100%'")
+    page.wait_for_function("() => document.querySelector('[data-field=\"percent\"]').textContent === '100%'")
     assert seen == sorted(seen) and seen[-1] <= 100
     assert len(set(seen)) >= 2, seen  # it moved while we watched
     assert any("Epoch" in m or "Reading" in m or "Waiting" in m or "Started" in m for m in messages), messages

@@ -3,7 +3,7 @@
 log in -> create a project -> add a reviewer -> upload three songs -> detection runs -> put them in
 splits -> correct a segment in the editor -> save -> submit -> a reviewer (second browser context)
 verifies -> start a short training job from the form -> see the new model in the registry and its
-evaluation report -> make it active -> run detection again with it.
+evaluation report -> make it active, which runs detection again with it by itself.
 
 Each step is screenshotted into $ARTIFACTS_DIR/whole_loop/NN-step.png. The only thing not done
 through the browser is registering the first (tiny, random-weight) model: the platform has no
@@ -192,10 +192,10 @@ def test_the_whole_loop(browser, live_server, celery_worker_process, user, make_
         page.wait_for_url("**/jobs/train/new")
         page.select_option('select[name="base_model_id"]', str(first.pk))
         page.select_option('select[name="mode"]', "finetune:L1")
-        page.fill('input[name="epochs"]', "2")
         page.fill('input[name="lr"]', "0.003")
         page.fill('input[name="seed"]', "5")
         page.click("text=More settings")
+        page.fill('input[name="epochs"]', "2")
         page.fill('input[name="steps_per_epoch"]', "3")
         page.fill('input[name="batch_size"]', "2")
         page.fill('input[name="crop_seconds"]', "1.5")
@@ -233,12 +233,13 @@ def test_the_whole_loop(browser, live_server, celery_worker_process, user, make_
         assert project.active_model_id == trained.pk
         shots(page, "new-model-active")
 
-        # 10. detection again, with the active (new) model, on every song
-        page.goto(f"{live_server.url}/projects/{project.pk}/jobs/")
-        page.click("#detect-form summary")
-        page.click('#detect-form button[type="submit"]')
-        page.wait_for_url("**/jobs/*/")
+        # 10. the activation queued detection again, with the active (new) model, on every song
+        redetect = Job.objects.get(project=project, kind="detect", params__trigger="activation")
+        assert redetect.params["model_id"] == trained.pk
+        page.goto(f"{live_server.url}/projects/{project.pk}/jobs/{redetect.pk}/")
         assert wait_job(page) == "succeeded", page.inner_text('[data-field="log"]')
+        page.wait_for_selector("#detect-songs tr[data-outcome]")
+        assert page.locator('#detect-songs tr[data-outcome="beside_human_work"]').count() == 3  # all verified
         shots(page, "detection-with-new-model")
         for s in Song.objects.filter(project=project):
             assert Prediction.objects.filter(song=s, model_version=trained).exists(), s.title

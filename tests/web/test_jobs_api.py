@@ -41,8 +41,12 @@ def test_post_train_job_is_202_queued_on_the_train_queue_with_complete_params(lo
     assert r.status_code == 202, r.json()
     body = r.json()
     assert body["kind"] == "train" and body["state"] == "queued" and body["created_by"] == "ana"
-    assert body["params"] == {"mode": "fixed:L3", "epochs": 4, "lr": 0.01, "seed": 7, "steps_per_epoch": 20,
-                              "batch_size": 24, "crop_seconds": 6.0, "median_s": 0.8, "base_model_id": base.pk}
+    from detector.adapt import DEFAULT_RECIPE
+
+    # What was not sent is the recipe's (detector.adapt.DEFAULT_RECIPE; None = its own training budget).
+    assert body["params"] == {"mode": "fixed:L3", "epochs": 4, "lr": 0.01, "seed": 7, "anchor": DEFAULT_RECIPE.anchor,
+                              "steps_per_epoch": DEFAULT_RECIPE.steps, "batch_size": None, "crop_seconds": None,
+                              "base_model_id": base.pk}
     from jobs.handlers import QUEUES
 
     assert QUEUES["train"] == "train"
@@ -54,6 +58,8 @@ def test_post_train_job_is_202_queued_on_the_train_queue_with_complete_params(lo
     ({"epochs": "many"}, "invalid_parameter"),
     ({"lr": -1}, "invalid_parameter"),
     ({"seed": 1.5}, "invalid_parameter"),
+    ({"anchor": -0.5}, "invalid_parameter"),
+    ({"anchor": "strong"}, "invalid_parameter"),
     ({"base_model_id": 999999}, "unknown_model"),
 ])
 def test_bad_training_parameters_are_400_with_a_sentence_and_queue_nothing(logged_in_client, project, songs, payload, code):
@@ -228,7 +234,7 @@ def test_pages_render_and_the_train_form_queues_a_job(logged_in_client, project,
     job = Job.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/projects/{project.pk}/jobs/{job.pk}/"
     page = logged_in_client.get(r["Location"]).content.decode()
-    assert "Training curve" in page and "job-data" in page
+    assert "Learning curve" in page and "job-data" in page
     r = logged_in_client.post(f"/projects/{project.pk}/jobs/train/new", {**TINY_TRAINING, "mode": "nope"})
     assert r.status_code == 400 and "is not a transfer mode" in r.content.decode()
 
@@ -240,7 +246,7 @@ def test_models_page_shows_lineage_data_metrics_and_the_active_model(logged_in_c
         project=project, name="tuned on March", kind="target", parent=base, transfer_mode="finetune:L1",
         training_revisions=[{"song": 1, "revision": 11, "title": "Song A"}], validation_revisions=[],
         hyperparameters={"epochs": 5, "lr": 0.001, "threshold": 0.45}, seed=3, trainable_parameters=1234,
-        metrics={"validation": {"f1": 0.812}, "test": {"f1": 0.79}}, checkpoint=base.checkpoint.name, created_by=user)
+        metrics={"development": {"f1": 0.812}, "test": {"f1": 0.79}}, checkpoint=base.checkpoint.name, created_by=user)
     project.active_model = child
     project.save()
     page = logged_in_client.get(f"/projects/{project.pk}/models/").content.decode()
@@ -257,10 +263,10 @@ def test_retrain_trigger_queues_one_job_after_n_new_verified_songs(project, user
     from jobs.retrain import retrain_maybe_trigger, verified_since_last_model
 
     assert retrain_maybe_trigger(project=project) is None  # policy off
-    project.retrain_after_verified = 3
+    project.retrain_after_verified = 4
     project.save()
-    assert verified_since_last_model(project=project) == 2
-    assert retrain_maybe_trigger(project=project) is None  # 2 < 3
+    assert verified_since_last_model(project=project) == 3  # 2 train + 1 validation; the test song never counts
+    assert retrain_maybe_trigger(project=project) is None  # 3 < 4
     make_song(project, title="third", split="train", user=user, seed=9)
     job = retrain_maybe_trigger(project=project)
     assert job is not None and job.kind == "train" and job.params["trigger"] == "retrain" and job.created_by is None
@@ -269,7 +275,9 @@ def test_retrain_trigger_queues_one_job_after_n_new_verified_songs(project, user
     from jobs.selectors import verified_revisions
 
     ModelVersion.objects.create(project=project, name="m", kind="target", checkpoint="x.pt", training_revisions=[
-        {"song": s.pk, "revision": r.pk} for s, r in verified_revisions(project=project, split="train")])
+        {"song": s.pk, "revision": r.pk} for s, r in verified_revisions(project=project, split="train")],
+        validation_revisions=[{"song": s.pk, "revision": r.pk}
+                              for s, r in verified_revisions(project=project, split="validation")])
     assert verified_since_last_model(project=project) == 0
     assert retrain_maybe_trigger(project=project) is None
 
@@ -284,46 +292,33 @@ def test_the_policy_form_saves_and_triggers(logged_in_client, project, songs):
     assert Job.objects.filter(kind="train", params__trigger="retrain").count() == 1
 
 
-@pytest.mark.parametrize("margin, new, old, expected", [
-    (None, 0.9, 0.1, False), (0.02, 0.90, 0.87, True), (0.02, 0.88, 0.87, False), (0.0, 0.5, None, True),
+@pytest.mark.parametrize("margin, promote, new, old, from_active, expected", [
+    (None, True, 0.9, 0.1, True, False),     # policy off
+    (0.02, True, 0.90, 0.87, True, True),    # better by the margin
+    (0.02, True, 0.88, 0.87, True, False),   # better, not by the margin
+    (-1.0, False, 0.95, 0.90, True, False),  # adapt said "not better": never, whatever the margin
+    (0.0, True, 0.9, 0.8, False, False),     # started from another model than the active one
+    (0.0, True, None, None, True, False),    # no development song judged it
 ])
-def test_auto_activation_decision(margin, new, old, expected, project):
+def test_auto_activation_needs_promote_the_policy_and_development_songs(margin, promote, new, old, from_active,
+                                                                          expected, project):
     from jobs.training import auto_activation_decision
 
     project.auto_activate_margin = margin
-    decision = auto_activation_decision(project=project, test_new={"f1": new}, test_active={"f1": old} if old is not None else None)
+    decision = auto_activation_decision(
+        project=project, promote=promote, reason="adapt's reason", started_from_active=from_active,
+        development_new={"f1": new} if new is not None else None,
+        development_start={"f1": old} if old is not None else None)
     assert decision["activate"] is expected and decision["reason"]
-
-
-@pytest.mark.parametrize("mode, frozen, copied", [
-    ("baseline", (), ()), ("fixed:L2", ("L2",), ("L2",)), ("finetune:L1", (), ("L1",)),
-    ("fixed:all", ("L1", "L2", "L3"), ("L1", "L2", "L3")), ("finetune:all", (), ("L1", "L2", "L3")),
-])
-def test_model_for_mode_copies_and_freezes_the_right_blocks(mode, frozen, copied):
-    import torch
-    from jobs.training import model_for_mode
-    from jobs_support import tiny_bundle_kwargs
-
-    from detector.checkpoint import Bundle
-    from detector.postprocess import PostprocessConfig
-
-    kw = tiny_bundle_kwargs(seed=5)
-    bundle = Bundle(kw["model"], kw["model"].config, kw["feature_config"], kw["normalization"], PostprocessConfig())
-    model, norm, got_frozen = model_for_mode(bundle=bundle, mode=mode, seed=11)
-    assert tuple(got_frozen) == frozen
-    assert (norm is None) == (mode == "baseline")
-    for block in ("L1", "L2", "L3"):
-        same = all(torch.equal(a, b) for a, b in zip(getattr(model, block).state_dict().values(),
-                                                      getattr(bundle.model, block).state_dict().values(), strict=True))
-        assert same == (block in copied), block
-    assert not torch.equal(model.head.weight, bundle.model.head.weight)
+    if new is None and margin is not None:
+        assert "no development song" in decision["reason"]
 
 
 def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
         logged_in_client, project, user, songs, base, django_capture_on_commit_callbacks):
     from jobs.models import Job
 
-    project.retrain_after_verified = 3
+    project.retrain_after_verified = 4  # 3 verified songs (train + validation) + the one verified here
     project.verifier_must_differ = False  # one user submits and verifies here; the review policy is not under test
     project.save()
     third = make_song(project, title="third", split="train", user=user, seed=9, verified=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-from jobs_support import TINY_TRAINING, make_songs, make_tiny_model
+from jobs_support import TINY_TRAINING, make_song, make_songs, make_tiny_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -62,23 +62,41 @@ def test_a_training_job_registers_a_model_with_lineage_exact_revisions_curve_and
     assert mv.project == project and mv.parent == data["base"] and mv.transfer_mode == "fixed:L2"
     assert mv.kind == "target" and mv.created_by == user and mv.seed == 1
     expected = [{"song": s.pk, "revision": s.current_revision_id, "title": s.title} for s in data["songs"]["train"]]
+    development = [{"song": s.pk, "revision": s.current_revision_id, "title": s.title}
+                   for s in data["songs"]["validation"]]
+    test = [{"song": s.pk, "revision": s.current_revision_id, "title": s.title} for s in data["songs"]["test"]]
     assert mv.training_revisions == expected
-    assert [r["revision"] for r in mv.validation_revisions] == [s.current_revision_id for s in data["songs"]["validation"]]
-    assert mv.hyperparameters["epochs"] == TINY_TRAINING["epochs"] and mv.hyperparameters["lr"] == 0.003
+    assert mv.validation_revisions == development  # the validation split: the development songs
+    assert job.result["songs"] == {"train": expected, "development": development, "test": test,
+                                   "development_from": "validation split"}
+    # The recipe is detector.adapt's with the job's values over it.
+    assert mv.hyperparameters["recipe"]["lr"] == 0.003 and mv.hyperparameters["recipe"]["mode"] == "fixed:L2"
+    assert mv.hyperparameters["recipe"]["epochs"] == TINY_TRAINING["epochs"]
     assert mv.hyperparameters["frozen"] == ["L2"]
     counts = mv.hyperparameters["parameter_counts"]
     assert mv.trainable_parameters == counts["total"] - counts["L2"]
-    assert set(mv.metrics["test"]) >= {"f1", "precision", "recall", "accuracy"}
-    # The curve: one point per epoch with loss and validation F1, in the job result.
+    # Development scores of the new and of the start (= active) model, test scores of both, the decision.
+    for key in ("development", "development_start", "test", "test_active"):
+        assert set(mv.metrics[key]) >= {"f1", "accuracy"}, key
+    assert isinstance(mv.metrics["promote"], bool) and "development song" in mv.metrics["reason"]
+    comparison = job.result["comparison"]
+    assert comparison["development"]["songs"] == development and comparison["test"]["songs"] == test
+    assert comparison["development"]["new"]["f1"] == mv.metrics["development"]["f1"]
+    # The curve: one point per epoch with loss and the development songs' F1 and accuracy.
     assert [p["epoch"] for p in job.result["curve"]] == list(range(1, TINY_TRAINING["epochs"] + 1))
-    assert all(p["loss"] > 0 and 0 <= p["val_f1"] <= 1 for p in job.result["curve"])
+    assert all(p["loss"] > 0 and 0 <= p["val_f1"] <= 1 and 0 <= p["val_accuracy"] <= 1 for p in job.result["curve"])
+    # The log says which songs did what.
+    assert "trained on 2 songs: train song 1, train song 2" in job.log
+    assert "development songs (chose the post-processing" in job.log and "validation song 1" in job.log
+    assert "test songs (scored the new model and the active model" in job.log and "test song 1" in job.log
     # The checkpoint is where the row says, with the recorded hash, and loads.
     path = Path(default_storage.path(mv.checkpoint.name))
     assert hashlib.sha256(path.read_bytes()).hexdigest() == mv.checkpoint_sha256
     bundle = load_checkpoint(path)
     assert bundle.metadata["kind"] == "target"
     assert bundle.metadata["manifest"]["training"] == expected
-    assert bundle.postprocess.threshold == mv.hyperparameters["threshold"]
+    assert bundle.metadata["manifest"]["development"] == development
+    assert bundle.postprocess.to_dict() == mv.hyperparameters["postprocess"]
     # An evaluation report on the test split exists.
     report = EvaluationReport.objects.get(pk=job.result["report_id"])
     assert report.model_version == mv
@@ -87,6 +105,84 @@ def test_a_training_job_registers_a_model_with_lineage_exact_revisions_curve_and
     from jobs.training import workdir_for
 
     assert not workdir_for(job.pk).exists()
+
+
+def test_without_development_songs_nothing_is_judged_on_training_songs_and_nothing_activates(project, user):
+    """Two verified songs and no validation split: nothing can be held out, so no development figure
+    (never one measured on the training songs) and no automatic activation, and the job says why."""
+    from jobs.models import ModelVersion
+
+    make_song(project, title="one", split="train", user=user, seed=1)
+    make_song(project, title="two", split="unassigned", user=user, seed=2)  # no split: a training song too
+    base = make_tiny_model(project)
+    project.active_model = base
+    project.auto_activate_margin = -1.0
+    project.save()
+    job = run(start(project, user))
+    assert job.state == "succeeded", (job.error, job.log)
+    mv = ModelVersion.objects.get(pk=job.result["model_id"])
+    assert [r["title"] for r in mv.training_revisions] == ["one", "two"] and mv.validation_revisions == []
+    assert mv.metrics["development"] is None and mv.metrics["development_start"] is None
+    assert all("val_f1" not in p for p in job.result["curve"]) and job.result["curve"]
+    assert mv.metrics["promote"] is False and job.result["activated"] is False
+    assert "no development song" in mv.metrics["auto_activation"]["reason"]
+    assert "no development song" in job.message and "no development song" in job.log
+    project.refresh_from_db()
+    assert project.active_model_id == base.pk
+
+
+def test_without_a_validation_split_development_songs_are_held_out_automatically(project, user):
+    from jobs.models import ModelVersion
+
+    songs = [make_song(project, title=f"song {i}", split="train" if i % 2 else "unassigned", user=user, seed=i)
+             for i in range(1, 5)]
+    make_song(project, title="not verified", split="train", user=user, seed=9, verified=False)
+    base = make_tiny_model(project)
+    job = run(start(project, user, base_model_id=base.pk))
+    assert job.state == "succeeded", (job.error, job.log)
+    mv = ModelVersion.objects.get(pk=job.result["model_id"])
+    trained = {r["song"] for r in mv.training_revisions}
+    held_out = {r["song"] for r in mv.validation_revisions}
+    assert len(held_out) == 1 and len(trained) == 3 and not trained & held_out
+    assert trained | held_out == {s.pk for s in songs}  # the unverified song is never used
+    assert job.result["songs"]["development_from"] == "held out automatically"
+    assert "held out automatically" in job.log
+    assert mv.metrics["development"] is not None and all("val_f1" in p for p in job.result["curve"])
+
+
+def test_the_recipe_defaults_come_from_detector_adapt(project, user, data):
+    from jobs.models import ModelVersion
+
+    from detector.adapt import DEFAULT_RECIPE
+
+    job = run(start(project, user, base_model_id=data["base"].pk, mode=None, lr=None, anchor=None))
+    assert job.state == "succeeded", (job.error, job.log)
+    recipe = ModelVersion.objects.get(pk=job.result["model_id"]).hyperparameters["recipe"]
+    assert (recipe["mode"], recipe["lr"], recipe["anchor"], recipe["mono_prob"]) == (
+        DEFAULT_RECIPE.mode, DEFAULT_RECIPE.lr, DEFAULT_RECIPE.anchor, DEFAULT_RECIPE.mono_prob)
+
+
+def test_a_cancel_while_the_songs_are_read_stops_before_training(project, user, data, monkeypatch):
+    """The songs' features are read one song at a time, and the job looks for a cancel between songs."""
+    from jobs.models import Job, ModelVersion
+
+    import detector.adapt
+    import detector.material
+
+    job = start(project, user, base_model_id=data["base"].pk)
+    real = detector.material.pool_from_items
+    read = []
+
+    def read_one_then_cancel(*args, **kwargs):
+        read.append(args)
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detector.material, "pool_from_items", read_one_then_cancel)
+    monkeypatch.setattr(detector.adapt, "adapt", lambda **kw: pytest.fail("training started after the cancel"))
+    job = run(job)
+    assert job.state == "cancelled" and len(read) == 1
+    assert not ModelVersion.objects.filter(project=project, parent=data["base"]).exists()
 
 
 def test_two_training_jobs_write_different_files_and_both_models_load(project, user, data):
@@ -128,20 +224,41 @@ def test_a_failure_after_the_checkpoint_is_written_registers_nothing_and_removes
     assert not training.workdir_for(job.pk).exists()
 
 
-@pytest.mark.parametrize("margin, activated", [(-1.0, True), (1.0, False), (None, False)])
-def test_auto_activation_follows_the_projects_margin(project, user, data, margin, activated):
-    from jobs.models import ModelVersion
+@pytest.mark.parametrize("margin, promote, activated", [
+    (-1.0, True, True), (1.0, True, False), (None, True, False), (-1.0, False, False)])
+def test_auto_activation_needs_adapts_promote_and_the_projects_margin(project, user, data, margin, promote, activated,
+                                                                       monkeypatch):
+    from jobs.models import Job, ModelVersion
 
+    import detector.adapt
+
+    real = detector.adapt.adapt
+
+    def judged(**kwargs):
+        result = real(**kwargs)
+        result.promote = promote  # what the development songs said, fixed for the test
+        return result
+
+    monkeypatch.setattr(detector.adapt, "adapt", judged)
     project.auto_activate_margin = margin
     project.active_model = data["base"]
     project.save()
-    job = run(start(project, user, base_model_id=data["base"].pk))
+    job = run(start(project, user))
     assert job.state == "succeeded", job.error
     mv = ModelVersion.objects.get(pk=job.result["model_id"])
     project.refresh_from_db()
     assert (project.active_model_id == mv.pk) is activated
     assert mv.metrics["auto_activation"]["activate"] is activated
     assert job.result["activated"] is activated
+    redetect = Job.objects.filter(project=project, kind="detect", params__trigger="activation")
+    if activated:  # the loop closes: one detect job over the project's songs, with the new model
+        assert redetect.count() == 1 and job.result["redetect_job"] == redetect.get().pk
+        assert redetect.get().params["model_id"] == mv.pk and redetect.get().params["previous_model_id"] == data["base"].pk
+        assert sorted(redetect.get().params["song_ids"]) == sorted(s.pk for split in data["songs"].values() for s in split)
+    else:
+        assert not redetect.exists() and job.result["redetect_job"] is None
+        if margin is not None and not promote:
+            assert "not better" in mv.metrics["auto_activation"]["reason"]
 
 
 def test_baseline_trains_from_scratch_and_has_no_parent(project, user, data):

@@ -74,6 +74,31 @@ def test_a_training_job_registers_a_model_and_a_report_and_redelivery_is_harmles
     assert ModelVersion.objects.filter(project=project, parent=data["base"]).count() == 1
 
 
+def test_activating_a_model_re_detects_the_projects_songs_on_the_worker(
+        celery_worker_process, logged_in_client, project, data):
+    """The loop closes by itself: the activation's one detect job runs on the worker, with progress,
+    and leaves the new model's proposal where no person worked and its prediction beside human work."""
+    from jobs.models import Prediction
+
+    new = make_tiny_model(project, name="newly trained", seed=4)
+    r = logged_in_client.post(f"/api/models/{new.pk}/activate", {}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    job = r.json()["redetect_job"]
+    body = wait_for(lambda: finished(logged_in_client, job), timeout=120, what="the re-detection",
+                    log=celery_worker_process.log)
+    assert body["state"] == "succeeded", (body["error"], body["log"])
+    assert body["progress"] == 1.0
+    songs = [s for split in data["songs"].values() for s in split]
+    assert {row["song"] for row in body["result"]["per_song"]} == {s.pk for s in songs}
+    # Every song of make_songs is verified by a person: the prediction goes beside, never over, their work.
+    assert {row["outcome"] for row in body["result"]["per_song"]} == {"beside_human_work"}
+    assert Prediction.objects.filter(model_version=new).count() == len(songs)
+    for song in songs:
+        current = song.current_revision_id
+        song.refresh_from_db()
+        assert song.current_revision_id == current
+
+
 def test_cancel_a_queued_job_it_never_runs(celery_worker_process, project, user, data):
     from django.db import transaction
     from jobs.models import Job
@@ -100,7 +125,9 @@ def test_cancel_a_running_training_job_stops_it_and_registers_nothing(
     assert r.status_code == 200 and r.json()["cancel_requested"]
     t0 = time.monotonic()
     body = wait_for(lambda: finished(logged_in_client, job), timeout=60, what="the cancellation")
-    assert body["state"] == "cancelled" and time.monotonic() - t0 < 30
+    # Training asks whether the job was cancelled every couple of steps: it stops within seconds
+    # (issue 21 measured 45 s before).
+    assert body["state"] == "cancelled" and time.monotonic() - t0 < 5, time.monotonic() - t0
     assert "cancelled by user" in body["log"]
     assert not ModelVersion.objects.filter(project=project, parent=data["base"]).exists()
     from jobs.models import Job

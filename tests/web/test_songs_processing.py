@@ -71,6 +71,22 @@ def test_processing_makes_peaks_a_prediction_and_a_model_revision(logged_in_clie
     assert prediction.segments[-1]["end"] == pytest.approx(4.0) and prediction.postprocess["median_s"] == 0.8
     rev = song.current_revision
     assert rev.origin == "model:tiny-target" and rev.segments == prediction.segments
+    # The song's signature (detector.priority.signature of the features it just computed) is stored for
+    # the order in which songs are corrected; the stored spectrogram reads back to the same features.
+    from songs.services import song_signatures_ensure
+    from songs.spectrogram import spectrogram_features
+
+    with song.spectrogram.open("rb") as f:
+        features = spectrogram_features(f)
+    assert len(song.signature) == 2 * features.shape[1]
+    np.testing.assert_allclose(song.signature[: features.shape[1]], features.mean(axis=0), atol=0.1)
+    stored = list(song.signature)
+    Song.objects.filter(pk=song.pk).update(signature=None)  # as a song processed before signatures existed
+    song.refresh_from_db()
+    again = song_signatures_ensure(songs=[song])[song.pk]
+    np.testing.assert_allclose(again, stored, atol=0.1)
+    song.refresh_from_db()
+    assert song.signature == again  # kept
 
     r = logged_in_client.get(f"/api/songs/{song.pk}/")
     assert r.json()["model"]["name"] == "tiny-target" and r.json()["annotation"]["origin"] == "model:tiny-target"

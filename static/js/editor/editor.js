@@ -559,7 +559,13 @@ async function loadCurve (role, modelId) {
   state.curves[role] = { probs: decodeProbs(d), hop: d.hop, threshold: d.threshold, model: d.model, on: true }
   if (role === 'active') {
     const probs = state.curves.active.probs
-    state.pred = { probs, hop: d.hop, threshold: d.threshold, uncertain: P.uncertainSpans(probs, d.hop, d.threshold), disagree: [], model: d.model }
+    // The server's unsure regions, most uncertain first (detector.priority.region_priorities): 'u' visits
+    // them in that order; they are drawn in time order. Older servers: the same spans computed here.
+    const ranked = Array.isArray(d.unsure_regions) ? d.unsure_regions : P.uncertainSpans(probs, d.hop, d.threshold)
+    state.pred = {
+      probs, hop: d.hop, threshold: d.threshold, ranked, unsureNext: 0,
+      uncertain: [...ranked].sort((a, b) => a.start - b.start), disagree: [], model: d.model
+    }
     recomputeDisagreement()
   }
   renderCurveLegend()
@@ -575,7 +581,7 @@ function renderCurveLegend () {
   }
   const a = state.curves.active
   $('prob-legend').textContent = names.length
-    ? `p(singing): ${names.join(' · ')}${a && a.on ? ` · threshold ${a.threshold.toFixed(2)} · u: next unsure · d: next disagreement` : ''}`
+    ? `p(singing): ${names.join(' · ')}${a && a.on ? ` · threshold ${a.threshold.toFixed(2)} · u: next unsure (most uncertain first) · d: next disagreement` : ''}`
     : 'no model prediction yet'
   root.dataset.curves = names.length
 }
@@ -600,6 +606,17 @@ async function loadLayers () {
   }
   sel.disabled = sel.options.length < 2
   if (active) await loadCurve('active', active.model.id)
+  // ?compare=<model id> (links from a training job: "what the new model changed") draws that model's
+  // curve beside the active one.
+  const compare = new URLSearchParams(window.location.search).get('compare')
+  const other = compare && state.layers.find((l) => String(l.model.id) === compare && l !== active)
+  if (other && other === previous) {
+    $('chk-curve-previous').checked = true
+    await loadCurve('previous', other.model.id)
+  } else if (other) {
+    sel.value = String(other.model.id)
+    await loadCurve('other', other.model.id)
+  }
 }
 
 $('chk-curve-active').addEventListener('change', (ev) => {
@@ -1261,6 +1278,21 @@ const cmd = {
     ws.setTime(current()[k].start)
     renderSegments(); renderInspector()
   },
+  nextUnsure: () => {
+    if (!state.pred) { banner('There is no model prediction for this song yet.', 'info', 2500); return }
+    const ranked = state.pred.ranked
+    if (!ranked.length) { banner('No uncertain spans.', 'info', 2000); return }
+    const k = state.pred.unsureNext % ranked.length
+    state.pred.unsureNext = k + 1
+    const s = ranked[k]
+    ws.setTime(s.start)
+    const [t0, t1] = visibleRange()
+    if (s.start < t0 || s.start > t1) ws.setScrollTime(Math.max(0, s.start - (t1 - t0) / 3))
+    state.sel = { kind: 'segment', index: P.segmentAt(current(), s.start + 1e-3) }
+    root.dataset.unsure = String(k + 1)
+    banner(`Unsure region ${k + 1} of ${ranked.length}${s.uncertainty != null ? ` (uncertainty ${s.uncertainty.toFixed(2)})` : ''}: most uncertain first.`, 'info', 2000)
+    renderSegments(); renderInspector()
+  },
   jump: (spans, what) => {
     if (!state.pred) { banner('There is no model prediction for this song yet.', 'info', 2500); return }
     const s = P.nextSpan(spans, ws.getCurrentTime())
@@ -1343,7 +1375,7 @@ document.addEventListener('keydown', (ev) => {
   else if (k === '+' || k === '=') cmd.zoom(2)
   else if (k === '-' || k === '_') cmd.zoom(0.5)
   else if (k === '0') zoomTo(0)
-  else if (k === 'u') cmd.jump(state.pred ? state.pred.uncertain : [], 'uncertain')
+  else if (k === 'u') cmd.nextUnsure()
   else if (k === 'd') cmd.jump(state.pred ? state.pred.disagree : [], 'disagreement')
   else if (k === 'f') toggleSpectrogram($('spectrogram').hidden)
   else if (k === 'r') cmd.reference()
