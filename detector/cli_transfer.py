@@ -19,6 +19,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
+    from detector.adapt import DEFAULT_RECIPE
     from detector.transfer import ALL_MODES, TARGET_TRAIN_CONFIG
 
     p = subparsers.add_parser("transfer", help="transfer the source model to real songs (Table 1 modes)",
@@ -31,11 +32,12 @@ def add_parser(subparsers) -> None:
                         "against the source (repeatable; e.g. var/suite/dev); default: hold out a fifth of --train")
     p.add_argument("--hold-out", type=int, help="songs of --train held out for development too (default: a "
                                                 "fifth without --val, none with it)")
-    p.add_argument("--mode", required=True, choices=ALL_MODES)
-    p.add_argument("--epochs", type=int, default=TARGET_TRAIN_CONFIG["epochs"])
-    p.add_argument("--steps", type=int, default=TARGET_TRAIN_CONFIG["steps_per_epoch"], help="steps per epoch")
-    p.add_argument("--lr", type=float, default=TARGET_TRAIN_CONFIG["lr"])
-    p.add_argument("--anchor", type=float, default=0.0,
+    p.add_argument("--mode", default=DEFAULT_RECIPE.mode or "finetune:full", choices=ALL_MODES,
+                   help="default: the default recipe's")
+    p.add_argument("--epochs", type=int, help=f"default: the recipe's ({TARGET_TRAIN_CONFIG['epochs']})")
+    p.add_argument("--steps", type=int, help=f"steps per epoch (default: {TARGET_TRAIN_CONFIG['steps_per_epoch']})")
+    p.add_argument("--lr", type=float, default=DEFAULT_RECIPE.lr, help="default: the default recipe's")
+    p.add_argument("--anchor", type=float, default=DEFAULT_RECIPE.anchor,
                    help="L2-SP: pull every weight toward the source's (default 0: plain fine-tuning)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-minutes", type=float, help="stop after this much wall time (best weights kept)")

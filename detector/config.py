@@ -87,7 +87,3 @@ TARGET_TRAIN_CONFIG = dict(epochs=12, steps_per_epoch=20, batch_size=24, crop_se
 BLOCKS = ("L1", "L2", "L3")
 TRANSFER_MODES = ("baseline", *(f"{kind}:{b}" for kind in ("fixed", "finetune") for b in (*BLOCKS, "all")))  # Table 1
 ALL_TRANSFER_MODES = (*TRANSFER_MODES, "finetune:full")  # + the whole source model as the start
-
-# The recipe of detector/weights/default.pt (its model card; docs/experiments/paper.md chose it), which
-# the web's training jobs default to; the rest of the budget is TARGET_TRAIN_CONFIG's.
-DEFAULT_RECIPE = {"mode": "finetune:full", "lr": 5e-4}

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,7 @@ __all__ = [
     "TrainResult",
     "TrainingCancelled",
     "train",
-    "predict_probabilities",
-    "frame_scores",
-    "tune_threshold",
     "evaluate",
-    "evaluate_collection",
 ]
 
 
@@ -152,91 +148,21 @@ class TrainResult:
         }
 
 
-# ----------------------------------------------------------------------------------------------
-# evaluation helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def frame_scores(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
-    """Pooled vocal-class frame metrics of boolean masks (:func:`detector.metrics.frame_metrics`)."""
-    from detector.metrics import frame_metrics
-
-    return frame_metrics(np.asarray(ref, bool), np.asarray(pred, bool))
-
-
-def predict_probabilities(
-    model: CRNN,
-    features: Iterable[np.ndarray],
-    *,
-    normalization: Normalization,
-    feature_config=None,
-) -> list[np.ndarray]:
-    """Vocal probability per frame ``(n_frames,)`` for each raw log-mel item ``(n_frames, n_mels)``,
-    through the detection windows (:func:`detector.evaluation.predict`): what ``detect`` gives."""
-    from detector.config import FeatureConfig
-    from detector.evaluation import model_backend, predict
-
-    backend = model_backend(model, normalization=normalization, feature_config=feature_config or FeatureConfig())
-    return predict(backend, list(features))
-
-
-def _median(p: np.ndarray, frames: int) -> np.ndarray:
-    """The inference median filter (:func:`detector.postprocess.smooth`) of ``frames`` (odd) frames."""
-    from detector.postprocess import PostprocessConfig, smooth
-
-    if frames <= 1 or len(p) == 0:
-        return p
-    return smooth(p, config=PostprocessConfig(median_s=frames / FRAME_RATE))
-
-
-def tune_threshold(
-    probabilities: Sequence[np.ndarray],
-    labels: Sequence[np.ndarray],
-    *,
-    median_s: float = 0.8,
-    thresholds: Sequence[float] = tuple(np.round(np.arange(0.2, 0.81, 0.05), 2)),
-) -> tuple[float, dict[str, float]]:
-    """Threshold maximising pooled F1 after a ``median_s`` median filter; returns (threshold, scores)."""
-    frames = max(1, int(round(median_s * FRAME_RATE)))
-    frames += 1 - frames % 2
-    smooth = np.concatenate([_median(p, frames) for p in probabilities]) if probabilities else np.zeros(0)
-    ref = np.concatenate([np.asarray(y, bool) for y in labels]) if labels else np.zeros(0, bool)
-    best_t, best = 0.5, None
-    for t in thresholds:
-        s = frame_scores(smooth >= t, ref)
-        if best is None or s["f1"] > best["f1"]:
-            best_t, best = float(t), s
-    return best_t, best or frame_scores(np.zeros(0, bool), np.zeros(0, bool))
-
-
 def evaluate(
     model: CRNN, dataset: FrameDataset, *, normalization: Normalization, threshold: float = 0.5,
-    median_s: float = 0.0, max_items: int | None = None,
+    max_items: int | None = None,
 ) -> dict[str, float]:
-    """Pooled frame metrics of ``model`` on ``dataset`` (raw probabilities, or median-filtered)."""
+    """Pooled frame metrics of ``model`` on ``dataset`` at ``threshold``, no smoothing: the validation
+    score that picks the best epoch (probabilities through :func:`detector.evaluation.predict`)."""
+    from detector.evaluation import model_backend, predict
+    from detector.metrics import frame_metrics
+
     n = len(dataset) if max_items is None else min(len(dataset), max_items)
-    probs = predict_probabilities(model, dataset.features[:n], normalization=normalization)
-    frames = max(1, int(round(median_s * FRAME_RATE)))
-    frames += 1 - frames % 2
-    pred = np.concatenate([_median(p, frames) >= threshold for p in probs]) if n else np.zeros(0, bool)
+    backend = model_backend(model, normalization=normalization, feature_config=dataset.feature_config)
+    probs = predict(backend, dataset.features[:n])
+    pred = np.concatenate([p >= threshold for p in probs]) if n else np.zeros(0, bool)
     ref = np.concatenate([np.asarray(y, bool) for y in dataset.labels[:n]]) if n else np.zeros(0, bool)
-    return frame_scores(pred, ref)
-
-
-def evaluate_collection(
-    model: CRNN, dataset: FrameDataset, *, normalization: Normalization, threshold: float = 0.5,
-    median_s: float = 0.8,
-) -> dict:
-    """Per-item and pooled metrics (:func:`detector.metrics.evaluate`: frame, 1 s segment, boundary,
-    ROC/PR AUC) of ``model`` on a labelled dataset, after a ``median_s`` median filter."""
-    from detector.metrics import evaluate as metrics_evaluate
-
-    probs = predict_probabilities(model, dataset.features, normalization=normalization)
-    frames = max(1, int(round(median_s * FRAME_RATE)))
-    frames += 1 - frames % 2
-    refs = {n: np.asarray(y, bool) for n, y in zip(dataset.names, dataset.labels, strict=True)}
-    ests = {n: _median(p, frames) >= threshold for n, p in zip(dataset.names, probs, strict=True)}
-    return metrics_evaluate(refs, ests, probabilities=dict(zip(dataset.names, probs, strict=True)))
+    return frame_metrics(ref, pred)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ import torch
 from detector.augment import AugmentConfig
 from detector.config import FeatureConfig
 from detector.data import FrameDataset
+from detector.evaluation import model_backend, predict, tune_postprocess
 from detector.model import CRNNConfig, build_model
-from detector.train import TrainConfig, TrainingCancelled, predict_probabilities, train, tune_threshold
+from detector.train import TrainConfig, TrainingCancelled, train
 
 CFG = CRNNConfig()
 
@@ -125,10 +126,11 @@ def test_early_stopping_and_threshold_tuning(sets, trained):
     r = train(build_model(seed=0), tr, va, config=TrainConfig(**dict(SMALL, epochs=20, patience=1, lr=1e-9)),
               progress=False)
     assert r.stopped == "early-stopping" and r.epochs_run < 20
-    probs = predict_probabilities(trained.model, va.features, normalization=trained.normalization)
+    backend = model_backend(trained.model, normalization=trained.normalization, feature_config=va.feature_config)
+    probs = predict(backend, va.features)
     assert [len(p) for p in probs] == [len(y) for y in va.labels]
-    t, scores = tune_threshold(probs, va.labels, median_s=0.1)
-    assert 0.2 <= t <= 0.8 and scores["f1"] >= 0.8
+    post, scores = tune_postprocess(probs, va.labels, medians_s=(0.1,))
+    assert 0.2 <= post.threshold <= 0.8 and scores["f1"] >= 0.8
 
 
 def test_bad_inputs_are_refused(sets):
