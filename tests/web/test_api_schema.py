@@ -94,13 +94,14 @@ def test_the_schema_says_what_the_api_answers(schema):
 
 @pytest.mark.django_db
 def test_the_training_mode_lists_every_mode_and_the_default(schema):
-    from detector.config import ALL_TRANSFER_MODES, DEFAULT_RECIPE
+    from detector.adapt import DEFAULT_RECIPE
+    from detector.config import ALL_TRANSFER_MODES
 
     body = schema["components"]["schemas"]["JobCreateRequest"]["properties"]
     mode = body["mode"]
     enum = schema["components"]["schemas"][mode["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"] if "allOf" in mode \
         else mode.get("enum")
     assert set(enum) == set(ALL_TRANSFER_MODES) and "finetune:full" in enum
-    assert mode["default"] == DEFAULT_RECIPE["mode"] == "finetune:full"
+    assert mode["default"] == DEFAULT_RECIPE.mode == "finetune:full"
     assert all(m in mode["description"] for m in ALL_TRANSFER_MODES)
     assert body["epochs"]["minimum"] == 1 and body["project"]["maximum"] == 2**63 - 1
