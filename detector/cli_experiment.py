@@ -1,12 +1,12 @@
 """``python -m detector experiment paper|generalization``: the paper's tables, and the honest protocol.
 
-    python -m detector experiment paper --source default-source --data ../shared/data/jamendolyrics \\
+    python -m detector experiment paper --source paper-source --data ../shared/data/jamendolyrics \\
         --folds 5 -o docs/experiments/paper
 
 trains the baseline and the eight transfer settings on every fold (same songs, same seed), tests
 each song once, and writes table1.md, table2.md, results.json and figure.svg into the output folder.
 
-    python -m detector experiment generalization --sources paper=detector/weights/source.pt \\
+    python -m detector experiment generalization --sources paper=detector/weights/paper-source.pt \\
         wide=var/models/source-wide.pt --data ../shared/data/jamendolyrics --stems var/material/stems \\
         --material var/material -o docs/experiments/generalization
 
@@ -31,7 +31,8 @@ def add_parser(subparsers) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", choices=["paper", "generalization"],
                    help="paper: Tables 1 and 2; generalization: the leave-one-language-out protocol")
-    p.add_argument("--source", default="default-source", help="source checkpoint or 'default-source' (paper)")
+    p.add_argument("--source", default="paper-source",
+                   help="paper: source checkpoint, 'paper-source' (the paper's CRNN, the default) or 'default-source'")
     p.add_argument("--sources", nargs="+", metavar="NAME=PATH",
                    help="candidate source checkpoints (generalization; default: the shipped source model)")
     p.add_argument("--recipes", help="comma-separated song recipes to compare (generalization; default: all of "

@@ -25,7 +25,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("transfer", help="transfer the source model to real songs (Table 1 modes)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", default="default-source",
-                   help="source checkpoint, or 'default-source' for the shipped detector/weights/source.pt")
+                   help="source checkpoint, 'default-source' (the shipped detector/weights/source.pt) or "
+                        "'paper-source' (the paper's CRNN)")
     p.add_argument("--train", required=True, help="labelled song collection to train on")
     p.add_argument("--val", action="append", default=[], metavar="DIR",
                    help="labelled collection(s) for development: early stopping, post-processing, the verdict "
@@ -47,14 +48,16 @@ def add_parser(subparsers) -> None:
 
 
 def resolve_source(text: str):
-    """Load the source checkpoint named on the command line ('default-source' = the shipped one)."""
+    """Load the source checkpoint named on the command line: 'default-source' is the shipped
+    detector/weights/source.pt, 'paper-source' the paper's 20.7K-parameter CRNN (paper-source.pt)."""
     from detector.checkpoint import WEIGHTS_DIR, load_checkpoint
     from detector.errors import NoDefaultModelError
 
-    if text == "default-source":
-        path = WEIGHTS_DIR / "source.pt"
+    shipped = {"default-source": "source", "paper-source": "paper-source"}
+    if text in shipped:
+        path = WEIGHTS_DIR / f"{shipped[text]}.pt"
         if not path.is_file():
-            raise NoDefaultModelError(f"no shipped source model at {path}; train one (see detector/weights/source.md) "
+            raise NoDefaultModelError(f"no shipped model at {path}; train one (see {path.with_suffix('.md')}) "
                                       "or pass --source PATH")
         return load_checkpoint(path)
     return load_checkpoint(text)
