@@ -199,13 +199,24 @@ def _condition(y: np.ndarray, spans: list[tuple[float, float]], cond: str):
     import librosa
 
     if cond.startswith("excerpts-pitch"):
-        steps = float(cond.removeprefix("excerpts-pitch"))
-        out = np.stack([librosa.effects.pitch_shift(np.ascontiguousarray(y[:, c]), sr=SAMPLE_RATE, n_steps=steps)
-                        for c in range(2)], axis=1)
-        return out.astype(np.float32), spans
+        return _pitch_shift(y, float(cond.removeprefix("excerpts-pitch"))), spans
     rate = float(cond.rsplit("-", 1)[1])
-    out = np.stack([librosa.effects.time_stretch(np.ascontiguousarray(y[:, c]), rate=rate) for c in range(2)], axis=1)
-    return out.astype(np.float32), [(s / rate, e / rate) for s, e in spans]
+    return _mid_side(y, lambda x: librosa.effects.time_stretch(x, rate=rate)), [(s / rate, e / rate) for s, e in spans]
+
+
+def _mid_side(y: np.ndarray, change) -> np.ndarray:
+    """``change`` (a phase vocoder) applied to the mid and side signals, not to each channel: run on
+    each channel it gives a centred voice different phases left and right, a stereo image no real
+    recording has (and one the centre front end rightly does not call centred)."""
+    mid = change(np.ascontiguousarray(y.mean(axis=1)))
+    side = change(np.ascontiguousarray((y[:, 0] - y[:, 1]) / 2))
+    return np.stack([mid + side, mid - side], axis=1).astype(np.float32)
+
+
+def _pitch_shift(y: np.ndarray, steps: float) -> np.ndarray:
+    import librosa
+
+    return _mid_side(y, lambda x: librosa.effects.pitch_shift(x, sr=SAMPLE_RATE, n_steps=steps))
 
 
 def _write(folder: Path, clips: Iterator[Clip]) -> list[dict]:
@@ -236,7 +247,6 @@ def build_remix_collection(*, stems: str | Path, out: str | Path, seed: int = 0)
     [another track's accompaniment] [the vocal, pitch-shifted by -2..+2 semitones, over that], the
     vocal 6 dB under its accompaniment in one voiced section and at 0 dB in the other; labels from
     the stems. Built once (``collection.json``)."""
-    import librosa
 
     out = Path(out)
     index = out / "collection.json"
@@ -253,8 +263,7 @@ def build_remix_collection(*, stems: str | Path, out: str | Path, seed: int = 0)
         n = min(len(voc), len(acc), len(acc2))
         voc, acc, acc2 = voc[:n], acc[:n], acc2[:n]
         steps = float(rng.uniform(-2, 2))
-        voc2 = np.stack([librosa.effects.pitch_shift(np.ascontiguousarray(voc[:, c]), sr=SAMPLE_RATE, n_steps=steps)
-                         for c in range(2)], axis=1).astype(np.float32)[:n]
+        voc2 = _pitch_shift(voc, steps)[:n]
         sections, spans, t = [], [], 0.0
         for v, a, db in ((None, acc, 0), (voc, acc, -6), (None, acc2, 0), (voc2, acc2, 0)):
             if v is None:
