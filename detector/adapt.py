@@ -162,9 +162,11 @@ def adapt(
     from detector.transfer import TransferMode, default_target_config, prepare_model
 
     t0 = time.perf_counter()
-    if not train:
+    if not train and recipe.mode is not None:
         raise DetectorError("adapting a model needs at least one song with a reference")
-    if development is None:
+    if development is None and recipe.mode is None:
+        development, train = list(train), []  # nothing to train: every song judges the start model
+    elif development is None:
         train_names, dev_names = choose_development([s.name for s in train], seed=seed)
         by_name = {s.name: s for s in train}
         train, development = [by_name[n] for n in train_names], [by_name[n] for n in dev_names]

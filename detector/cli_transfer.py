@@ -2,11 +2,14 @@
 
     python -m detector transfer --source default-source --train SONGS [--val SONGS2] \\
         --mode finetune:L1 [--epochs N --lr X --seed S] -o model.pt
+    python -m detector transfer --source default-source --train SONGS --mode none -o model.pt
 
 SONGS is a labelled collection (``<song>/audio.* + labels.lab``). Without ``--val``, a fifth of the
 songs (at least one) is held out for early stopping and for tuning the threshold, median filter and
 gap filling, which are stored in the checkpoint. Modes: baseline, fixed:L1|L2|L3|all,
-finetune:L1|L2|L3|all, finetune:full. It runs :func:`detector.adapt.adapt`, the platform's training
+finetune:L1|L2|L3|all, finetune:full, and ``none``: no training, the source weights as they are
+with the post-processing tuned on every song of SONGS (and ``--val``), the recipe the
+generalization protocol chose for the shipped default model (docs/experiments/generalization). It runs :func:`detector.adapt.adapt`, the platform's training
 path too.
 """
 
@@ -33,8 +36,9 @@ def add_parser(subparsers) -> None:
                         "against the source (repeatable; e.g. var/suite/dev); default: hold out a fifth of --train")
     p.add_argument("--hold-out", type=int, help="songs of --train held out for development too (default: a "
                                                 "fifth without --val, none with it)")
-    p.add_argument("--mode", default=DEFAULT_RECIPE.mode or "finetune:full", choices=ALL_MODES,
-                   help="default: the default recipe's")
+    p.add_argument("--mode", default=DEFAULT_RECIPE.mode or "finetune:full", choices=[*ALL_MODES, "none"],
+                   help="default: the default recipe's; 'none': keep the source weights, tune only the "
+                        "post-processing on every song")
     p.add_argument("--epochs", type=int, help=f"default: the recipe's ({TARGET_TRAIN_CONFIG['epochs']})")
     p.add_argument("--steps", type=int, help=f"steps per epoch (default: {TARGET_TRAIN_CONFIG['steps_per_epoch']})")
     p.add_argument("--lr", type=float, default=DEFAULT_RECIPE.lr, help="default: the default recipe's")
@@ -68,17 +72,23 @@ def run(args) -> int:
     from detector.errors import DetectorError
     from detector.transfer import TransferMode, default_target_config
 
-    mode = TransferMode.parse(args.mode)
+    mode = None if args.mode == "none" else TransferMode.parse(args.mode)
     source = resolve_source(args.source)
     songs = songs_from_collection(args.train)
     hold_out = args.hold_out if args.hold_out is not None else (0 if args.val else max(1, round(len(songs) / 5)))
-    names, dev = choose_development([s.name for s in songs], seed=args.seed, fraction=hold_out / max(1, len(songs)),
-                                    min_songs=2) if hold_out else ([s.name for s in songs], [])
+    if mode is None:  # nothing is trained, so every song can judge the post-processing
+        names, dev = [], [s.name for s in songs]
+    elif hold_out:
+        names, dev = choose_development([s.name for s in songs], seed=args.seed,
+                                        fraction=hold_out / max(1, len(songs)), min_songs=2)
+    else:
+        names, dev = [s.name for s in songs], []
     train = [s for s in songs if s.name in names]
     development = [s for s in songs if s.name in dev] + [s for folder in args.val for s in songs_from_collection(folder)]
     if not development:
         raise DetectorError(f"need at least 2 songs to hold one out for validation, got {len(songs)}; pass --val DIR")
-    recipe = Recipe(mode=str(mode), lr=args.lr, anchor=args.anchor, epochs=args.epochs, steps=args.steps)
+    recipe = Recipe(mode=None if mode is None else str(mode), lr=args.lr, anchor=args.anchor, epochs=args.epochs,
+                    steps=args.steps)
     t0 = time.perf_counter()
     result = adapt(start=source, train=train, development=development, recipe=recipe,
                    config=default_target_config(), seed=args.seed, cache_dir=args.cache, progress=not args.quiet,
@@ -87,8 +97,9 @@ def run(args) -> int:
     result.save(args.out, parent=source.metadata.get("path"),
                 extra_manifest={"train": str(args.train), "development_collections": list(args.val),
                                 "wall_seconds": round(wall, 1)})
-    print(json.dumps({"out": str(Path(args.out)), "mode": str(mode), "validation": result.development,
+    print(json.dumps({"out": str(Path(args.out)), "mode": str(mode) if mode else "none",
+                      "validation": result.development,
                       "start_model_validation": result.start_development, "better_than_start": result.promote,
                       "postprocess": result.postprocess.to_dict(), "wall_seconds": round(wall, 1),
-                      "trainable_parameters": result.training["parameter_counts"]["trainable"]}, indent=2))
+                      "trainable_parameters": result.training.get("parameter_counts", {}).get("trainable", 0)}, indent=2))
     return 0

@@ -219,3 +219,19 @@ def test_cli_transfer_explains_a_missing_source_in_one_line(songs_dir, tmp_path)
                    "--mode", "fixed:L1", "-o", str(tmp_path / "m.pt"))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no such checkpoint file" in done.stderr
+
+
+def test_cli_transfer_mode_none_keeps_the_source_weights_and_tunes_post_processing_on_every_song(
+        songs_dir, source_path, tmp_path):
+    out = tmp_path / "source-only.pt"
+    done = run_cli("transfer", "--source", str(source_path), "--train", str(songs_dir), "--mode", "none",
+                   "--quiet", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["mode"] == "none" and report["trainable_parameters"] == 0
+    source, shipped = load_checkpoint(source_path), load_checkpoint(out)
+    for (name, a), b in zip(source.model.state_dict().items(), shipped.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    manifest = shipped.metadata["manifest"]
+    assert manifest["train_songs"] == [] and sorted(manifest["development_songs"]) == [f"song{i}" for i in range(4)]
+    assert shipped.postprocess.to_dict() == report["postprocess"]
