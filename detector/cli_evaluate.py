@@ -1,4 +1,8 @@
-"""``python -m detector evaluate --reference REF --estimate EST [--json]``.
+"""``python -m detector evaluate --reference REF (--estimate EST | --model PATH) [--json]``.
+
+With ``--model``, the estimates are the model's own: each reference song's audio (beside it, see
+below) goes through the same detection path as ``detect`` (the checkpoint's stored post-processing),
+so a model can be scored on any labelled collection in one command.
 
 REF and EST are segment files (``.lab`` or any format :mod:`detector.formats` reads) or folders
 of them, matched by name: ``<song>.lab`` directly inside, or ``<song>/labels.lab`` (the corpus
@@ -25,7 +29,10 @@ def add_parser(subparsers) -> None:
         "class, FPR, FNR, specificity), 1 s segment F1 and boundary F-measure.",
     )
     p.add_argument("--reference", required=True, metavar="REF", help="reference .lab file or folder")
-    p.add_argument("--estimate", required=True, metavar="EST", help="estimated .lab file or folder")
+    est = p.add_mutually_exclusive_group(required=True)
+    est.add_argument("--estimate", metavar="EST", help="estimated .lab file or folder")
+    est.add_argument("--model", metavar="PATH", help="detect with this checkpoint ('default' for the shipped "
+                                                     "model) on each reference song's audio instead")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--tolerance", type=float, default=0.5, metavar="SECONDS",
                    help="boundary matching tolerance (default 0.5 s)")
@@ -53,20 +60,38 @@ def collect(path: Path) -> dict[str, Path]:
     return found
 
 
+def _audio_of(reference: Path) -> Path | None:
+    candidates = [reference.with_suffix(s) for s in AUDIO_SUFFIXES]
+    if reference.stem == "labels":
+        candidates += [reference.parent / f"audio{s}" for s in AUDIO_SUFFIXES]
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def _audio_duration(reference: Path) -> float | None:
     from detector.audio import probe
     from detector.errors import AudioError
 
-    candidates = [reference.with_suffix(s) for s in AUDIO_SUFFIXES]
-    if reference.stem == "labels":
-        candidates += [reference.parent / f"audio{s}" for s in AUDIO_SUFFIXES]
-    for candidate in candidates:
-        if candidate.is_file():
-            try:
-                return probe(candidate).duration
-            except AudioError:
-                return None
-    return None
+    audio = _audio_of(reference)
+    try:
+        return probe(audio).duration if audio else None
+    except AudioError:
+        return None
+
+
+def _model_estimates(refs: dict[str, Path], model: str) -> dict[str, tuple[list, float]]:
+    """``{song: (segments, duration)}`` detected by ``model`` on each reference's audio."""
+    from detector.errors import DetectorError
+    from detector.inference import detect_file, load_model
+
+    backend = load_model(None if model == "default" else model)
+    out = {}
+    for name, ref in refs.items():
+        audio = _audio_of(ref)
+        if audio is None:
+            raise DetectorError(f"{name}: no audio file beside {ref} to detect on")
+        d = detect_file(audio, bundle=backend)
+        out[name] = (d.segments, d.duration)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,12 +100,14 @@ def run(args: argparse.Namespace) -> int:
     from detector.labels import duration_to_n_frames, segments_to_frames
     from detector.metrics import evaluate
 
-    refs, ests = collect(Path(args.reference)), collect(Path(args.estimate))
+    refs = collect(Path(args.reference))
+    detected = _model_estimates(refs, args.model) if args.model else None
+    ests = dict.fromkeys(detected, None) if detected is not None else collect(Path(args.estimate))
     if len(refs) == 1 and len(ests) == 1 and Path(args.reference).is_file() and Path(args.estimate).is_file():
         ests = {next(iter(refs)): next(iter(ests.values()))}
     names = [n for n in refs if n in ests]
     if not names:
-        raise DetectorError(f"no reference in {args.reference} matches an estimate in {args.estimate} by name")
+        raise DetectorError(f"no reference in {args.reference} matches an estimate in {args.estimate or args.model} by name")
     for label, missing in (("reference", [n for n in refs if n not in ests]),
                            ("estimate", [n for n in ests if n not in refs])):
         if missing:
@@ -88,8 +115,12 @@ def run(args: argparse.Namespace) -> int:
                   f"{' ...' if len(missing) > 5 else ''}", file=sys.stderr)
     ref_masks, est_masks = {}, {}
     for name in names:
-        ref, est = read_segments(refs[name]), read_segments(ests[name])
-        duration = _audio_duration(refs[name]) or max(ref[-1].end if ref else 0.0, est[-1].end if est else 0.0)
+        ref = read_segments(refs[name])
+        if detected is not None:
+            est, duration = detected[name]
+        else:
+            est = read_segments(ests[name])
+            duration = _audio_duration(refs[name]) or max(ref[-1].end if ref else 0.0, est[-1].end if est else 0.0)
         n = duration_to_n_frames(duration)
         ref_masks[name] = segments_to_frames(ref, n_frames=n)
         est_masks[name] = segments_to_frames(est, n_frames=n)

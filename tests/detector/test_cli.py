@@ -140,6 +140,22 @@ def test_evaluate_reads_the_corpus_layout_and_takes_durations_from_the_audio(tmp
     assert (song1["n_vocal"], song1["n_non_vocal"]) == (100, 400)
 
 
+def test_evaluate_with_a_model_detects_each_reference_songs_audio_and_scores_it(vocal_checkpoint, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    for name, lab in (("half", "0.0\t2.0\tsing\n"), ("all", "0.0\t4.0\tsing\n")):
+        (corpus / name).mkdir(parents=True)
+        sf.write(corpus / name / "audio.wav", burst(4.0), 16000)
+        (corpus / name / "labels.lab").write_text(lab)
+    assert main(["evaluate", "--reference", str(corpus), "--model", str(vocal_checkpoint), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)  # the model calls every frame vocal
+    assert result["songs"]["half"]["accuracy"] == 0.5 and result["songs"]["all"]["accuracy"] == 1.0
+    assert (result["pooled"]["tp"], result["pooled"]["fp"]) == (600, 200)
+    (corpus / "nosound").mkdir()
+    (corpus / "nosound" / "labels.lab").write_text("0 1 sing\n")
+    assert main(["evaluate", "--reference", str(corpus), "--model", str(vocal_checkpoint)]) == 2
+    assert "nosound: no audio file beside" in capsys.readouterr().err
+
+
 def test_evaluate_two_files_compares_them_whatever_their_names(tmp_path, capsys):
     (tmp_path / "truth.lab").write_text("0 1 sing\n")
     (tmp_path / "guess.lab").write_text("0 1 sing\n")
