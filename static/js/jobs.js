@@ -1,29 +1,11 @@
 // Jobs pages: live list (/projects/<pid>/jobs/) and live job detail with log, cancel/retry and the
 // training curve (/projects/<pid>/jobs/<id>/). Polls the JSON API every 1.5 s; no page reloads.
 
+import { api } from "./api.js";
 import { lineChart, ticks } from "./charts.js";
 
 const POLL_MS = 1500;
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
-
-function csrfToken() {
-  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (m) return decodeURIComponent(m[1]);
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-async function api(url, options = {}) {
-  const response = await fetch(url, {
-    credentials: "same-origin",
-    headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(), ...(options.headers || {}) },
-    ...options,
-  });
-  let body = null;
-  try { body = await response.json(); } catch { body = null; }
-  if (!response.ok) throw new Error((body && body.error) || `HTTP ${response.status}`);
-  return body;
-}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,9 +1,10 @@
 // Song list page: upload many files with per-file progress, list/search/sort/paginate, bulk actions,
 // and live status while songs are processing (polls the JSON API every 2 s; no page reloads).
+import { api, apiUpload } from "./api.js";
+
 const root = document.getElementById("songs-app");
 const PROJECT = Number(root.dataset.project);
 const MAX_MB = Number(root.dataset.maxUploadMb);
-const CSRF = root.dataset.csrf;
 const PAGE = 50;
 const POLL_MS = 2000;
 
@@ -37,16 +38,6 @@ function flash(message, isError = false) {
   f.textContent = message;
   f.classList.toggle("error", isError);
   f.hidden = !message;
-}
-async function api(url, options = {}) {
-  const headers = { "X-CSRFToken": CSRF, Accept: "application/json", ...(options.headers || {}) };
-  const response = await fetch(url, { credentials: "same-origin", ...options, headers });
-  let body = null;
-  if (response.status !== 204) {
-    try { body = await response.json(); } catch { body = null; }
-  }
-  if (!response.ok) throw new Error((body && body.error) || `The server answered ${response.status}.`);
-  return body;
 }
 
 // -- list ----------------------------------------------------------------------------------------
@@ -185,34 +176,24 @@ function uploadOne(file) {
     fail(`Larger than the ${MAX_MB} MB upload limit (${fmtSize(file.size)}).`);
     return Promise.resolve(null);
   }
-  return new Promise((resolve) => {
-    const form = new FormData();
-    form.append("project", PROJECT);
-    form.append("file", file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/songs/");
-    xhr.setRequestHeader("X-CSRFToken", CSRF);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.addEventListener("progress", (e) => {
-      if (e.lengthComputable) { setProgress(e.loaded / e.total); note.textContent = `${fmtSize(e.loaded)} of ${fmtSize(e.total)}`; }
-    });
-    xhr.upload.addEventListener("load", () => { note.textContent = "Checking the audio…"; });
-    xhr.addEventListener("load", () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch { body = null; }
-      if (xhr.status === 201 && body) {
-        setProgress(1);
-        item.classList.add("done");
-        note.textContent = "Uploaded; processing…";
-        uploadNotes.set(body.id, note);
-        resolve(body);
-      } else {
-        fail((body && body.error) || `Upload failed (HTTP ${xhr.status}).`);
-        resolve(null);
-      }
-    });
-    xhr.addEventListener("error", () => { fail("The connection failed during the upload."); resolve(null); });
-    xhr.send(form);
+  const form = new FormData();
+  form.append("project", PROJECT);
+  form.append("file", file, file.name);
+  return apiUpload("/api/songs/", form, {
+    onProgress: (loaded, total) => { setProgress(loaded / total); note.textContent = `${fmtSize(loaded)} of ${fmtSize(total)}`; },
+    onSent: () => { note.textContent = "Checking the audio…"; },
+  }).then((body) => {
+    if (!body) throw new Error("Upload failed (no song in the answer).");
+    setProgress(1);
+    item.classList.add("done");
+    note.textContent = "Uploaded; processing…";
+    uploadNotes.set(body.id, note);
+    return body;
+  }).catch((err) => {
+    if (err.status === 0) fail("The connection failed during the upload.");
+    else if (err.status && !(err.data && err.data.error)) fail(`Upload failed (HTTP ${err.status}).`);
+    else fail(err.message);
+    return null;
   });
 }
 
@@ -280,9 +261,7 @@ function updateBulk() {
 async function bulk(action, extra = {}) {
   const ids = [...state.selected];
   try {
-    const result = await api("/api/songs/bulk", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ids, action, ...extra }),
-    });
+    const result = await api("/api/songs/bulk", { method: "POST", body: { ids, action, ...extra } });
     if (action === "detect") flash(`Detection queued as job ${result.job.id} for ${result.job.params.song_ids.length} song(s).`);
     else if (action === "delete") flash(`Deleted ${result.deleted} song(s).`);
     else flash(`Set the split of ${result.updated} song(s).`);
