@@ -1239,6 +1239,7 @@ async function exportView () {
   }
   const blob = await new Promise((resolve) => out.toBlob(resolve, 'image/png'))
   const a = document.createElement('a')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a file name must not hold
   const base = String(cfg.song.title || 'song').replace(/[\x00-\x1f\x7f/\\:*?"<>|]+/g, ' ').trim().slice(0, 100) || 'song'
   a.download = `${base} ${v.t0.toFixed(1)}-${(v.t0 + w / v.pps).toFixed(1)} s.png`
   a.href = URL.createObjectURL(blob)
