@@ -34,8 +34,15 @@ e2e: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_all.py
 
-lint: $(INSTALLED)
+# The browser code's linter (ESLint 9, eslint.config.js) needs node >= 18.18 and npm; `npm ci` installs
+# the locked devDependencies again when package-lock.json is newer than node_modules.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
+	npx --no-install eslint static/js tests/js
 
 clean-var:
 	rm -rf var/test

@@ -1,4 +1,4 @@
-"""Shared fixtures: users and projects, a real Celery worker process, audio files built on the fly.
+"""Shared fixtures: users and projects (built by factories.py), a real Celery worker process.
 
 Tests run against DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL + Redis), otherwise
 against the embedded defaults (SQLite file + kombu filesystem transport) under var/test/.
@@ -156,10 +156,10 @@ def isolated_media(settings, tmp_path):
 
 @pytest.fixture
 def make_user(db):
-    from django.contrib.auth import get_user_model
+    from factories import PASSWORD, UserFactory
 
-    def make(username: str = "ana", *, password: str = "correct horse battery", **extra):
-        return get_user_model().objects.create_user(username=username, password=password, **extra)
+    def make(username: str = "ana", *, password: str = PASSWORD, **extra):
+        return UserFactory(username=username, password=password, **extra)
 
     return make
 
@@ -171,9 +171,9 @@ def user(make_user):
 
 @pytest.fixture
 def project(user):
-    from accounts.services import project_create
+    from factories import ProjectFactory
 
-    return project_create(name="Pop songs", created_by=user)
+    return ProjectFactory(name="Pop songs", created_by=user)
 
 
 @pytest.fixture

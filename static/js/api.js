@@ -1,8 +1,29 @@
-// The one fetch helper of the pages' ES modules: same-origin credentials, the CSRF header on writes,
-// JSON bodies, and the API's error shape ({"error", "code"}) turned into a sentence to show.
+// The one network helper of the pages' ES modules: same-origin credentials, the CSRF header on writes,
+// JSON bodies, and the API's error shape ({"error", "code"}) turned into one kind of Error. No other
+// module calls fetch() or reads the CSRF token.
 //
-//   const r = await request('/api/songs/3/', { method: 'PATCH', body: { title: 'x' } })
-//   r.ok, r.status, r.data (parsed JSON or null), r.error (a sentence when !r.ok), r.etag
+// One contract for every call:
+//   - resolves to the parsed JSON body (null for an empty body or 204);
+//   - rejects with an ApiError: .message is the server's one-line sentence (or a plain fallback),
+//     .status the HTTP status (0 when the server could not be reached), .code the API's stable code,
+//     .data the parsed error body (a 409 carries the latest revision there).
+//   An aborted request rejects with the browser's AbortError, untouched.
+//
+//   const song = await api('/api/songs/3/', { method: 'PATCH', body: { title: 'x' } })
+//   try { await api(url, { method: 'PUT', body, headers: { 'If-Match': etag } }) }
+//   catch (err) { if (err.status === 409) showConflict(err.data); else show(err.message) }
+
+export class ApiError extends Error {
+  constructor (message, { status = 0, code = null, data = null } = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.data = data
+  }
+}
+
+const UNREACHABLE = 'The server could not be reached; check the connection.'
 
 export function csrfToken () {
   const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/)
@@ -11,7 +32,17 @@ export function csrfToken () {
   return input ? input.value : ''
 }
 
-export async function request (url, { method = 'GET', body, headers = {}, signal } = {}) {
+function errorFrom (status, data) {
+  const message = (data && data.error) || `The server answered HTTP ${status}.`
+  return new ApiError(message, { status, code: (data && data.code) || null, data })
+}
+
+function parseJson (text) {
+  if (!text) return null
+  try { return JSON.parse(text) } catch { return null }
+}
+
+async function send (url, { method = 'GET', body, headers = {}, signal } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers }, signal }
   if (method !== 'GET' && method !== 'HEAD') init.headers['X-CSRFToken'] = csrfToken()
   if (body instanceof FormData) init.body = body
@@ -19,31 +50,46 @@ export async function request (url, { method = 'GET', body, headers = {}, signal
     init.body = JSON.stringify(body)
     init.headers['Content-Type'] = 'application/json'
   }
-  let res
   try {
-    res = await fetch(url, init)
-  } catch (e) {
-    if (e && e.name === 'AbortError') throw e
-    return { ok: false, status: 0, data: null, error: 'The server could not be reached; check the connection.', etag: null }
+    return await fetch(url, init)
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err
+    throw new ApiError(UNREACHABLE)
   }
-  let data = null
-  if (res.status !== 204) {
-    try { data = await res.json() } catch (e) { data = null }
-  }
-  const error = res.ok ? '' : (data && data.error) || `The server answered HTTP ${res.status}.`
-  return { ok: res.ok, status: res.status, data, error, etag: res.headers.get('ETag') }
 }
 
-/** Binary GET (ArrayBuffer); gzip Content-Encoding is undone by the browser. */
-export async function requestBytes (url, { signal } = {}) {
-  const res = await fetch(url, { credentials: 'same-origin', signal })
-  if (!res.ok) {
-    let data = null
-    try { data = await res.json() } catch (e) { data = null }
-    const err = new Error((data && data.error) || `The server answered HTTP ${res.status}.`)
-    err.status = res.status
-    err.code = data && data.code
-    throw err
-  }
+/** A JSON request; `body` is an object (sent as JSON) or a FormData (sent as multipart). */
+export async function api (url, options = {}) {
+  const res = await send(url, options)
+  const data = res.status === 204 ? null : parseJson(await res.text())
+  if (!res.ok) throw errorFrom(res.status, data)
+  return data
+}
+
+/** A binary GET (resolves to an ArrayBuffer); gzip Content-Encoding is undone by the browser. */
+export async function apiBytes (url, { signal } = {}) {
+  const res = await send(url, { signal, headers: { Accept: '*/*' } })
+  if (!res.ok) throw errorFrom(res.status, parseJson(await res.text()))
   return res.arrayBuffer()
+}
+
+/** POST a FormData with upload progress (fetch cannot report it): onProgress(loaded, total) while the
+ * bytes go up, onSent() once they are all sent; same resolve / reject contract as api(). */
+export function apiUpload (url, form, { onProgress, onSent } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', url)
+    xhr.withCredentials = true
+    xhr.setRequestHeader('X-CSRFToken', csrfToken())
+    xhr.setRequestHeader('Accept', 'application/json')
+    if (onProgress) xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total) })
+    if (onSent) xhr.upload.addEventListener('load', () => onSent())
+    xhr.addEventListener('load', () => {
+      const data = parseJson(xhr.responseText)
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data)
+      else reject(errorFrom(xhr.status, data))
+    })
+    xhr.addEventListener('error', () => reject(new ApiError(UNREACHABLE)))
+    xhr.send(form)
+  })
 }

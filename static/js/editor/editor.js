@@ -15,7 +15,7 @@ import ZoomPlugin from '../../vendor/wavesurfer/8.0.1/plugins/zoom.esm.js'
 import HoverPlugin from '../../vendor/wavesurfer/8.0.1/plugins/hover.esm.js'
 import * as P from './partition.js'
 import * as T from './timeaxis.js'
-import { request, requestBytes } from '../api.js'
+import { api, apiBytes } from '../api.js'
 
 const cfg = JSON.parse(document.getElementById('editor-config').textContent)
 const $ = (id) => document.getElementById(id)
@@ -54,10 +54,6 @@ const state = {
 window.__editor = state // for tests and the benchmark
 
 // ------------------------------------------------------------------------------------ network
-async function api (url, opts = {}) {
-  return request(url, opts)
-}
-
 const etagOf = (rev) => (rev && rev.id ? `"${rev.id}"` : '"none"')
 
 // ------------------------------------------------------------------------------------ drafts
@@ -553,9 +549,8 @@ function decodeProbs (d) {
 
 async function loadCurve (role, modelId) {
   if (modelId == null) { state.curves[role] = null; renderCurveLegend(); scheduleLanes(); return }
-  const r = await api(`${cfg.api.prediction}?model=${encodeURIComponent(modelId)}`)
-  if (!r.ok) { banner(esc(r.error), 'error', 4000); return }
-  const d = r.data
+  let d
+  try { d = await api(`${cfg.api.prediction}?model=${encodeURIComponent(modelId)}`) } catch (err) { banner(esc(err.message), 'error', 4000); return }
   state.curves[role] = { probs: decodeProbs(d), hop: d.hop, threshold: d.threshold, model: d.model, on: true }
   if (role === 'active') {
     const probs = state.curves.active.probs
@@ -587,9 +582,9 @@ function renderCurveLegend () {
 }
 
 async function loadLayers () {
-  const r = await api(cfg.api.predictions)
-  if (!r.ok) return
-  state.layers = r.data.results
+  let page
+  try { page = await api(cfg.api.predictions) } catch { return }
+  state.layers = page.results
   const active = state.layers.find((l) => l.role === 'active')
   const previous = state.layers.find((l) => l.role === 'previous')
   $('curve-active-name').textContent = active ? `${active.model.name} (active)` : 'no active-model prediction'
@@ -660,14 +655,14 @@ async function toggleSpectrogram (on) {
   if (!sp.header && !sp.error) {
     specStatus('Loading the spectrogram…')
     sp.t0 = performance.now()
-    const r = await api(cfg.api.spectrogram)
-    if (!r.ok) {
-      sp.error = r.error
-      specStatus(r.status === 404 || r.status === 409 ? r.error : `The spectrogram could not be loaded: ${r.error}`)
+    try {
+      sp.header = await api(cfg.api.spectrogram)
+    } catch (err) {
+      sp.error = err.message
+      specStatus(err.status === 404 || err.status === 409 ? err.message : `The spectrogram could not be loaded: ${err.message}`)
       root.dataset.spec = 'none'
       return
     }
-    sp.header = r.data
     drawSpecAxis()
   }
   scheduleLanes()
@@ -695,7 +690,7 @@ function specTile (level, tile) {
   if (sp.tiles.has(key)) return sp.tiles.get(key)
   if (!sp.pending.has(key)) {
     const url = sp.header.tile_url.replace('{level}', level).replace('{tile}', tile)
-    sp.pending.set(key, requestBytes(url).then((buf) => {
+    sp.pending.set(key, apiBytes(url).then((buf) => {
       sp.tiles.set(key, new Uint8Array(buf))
       sp.pending.delete(key)
       scheduleLanes()
@@ -780,9 +775,8 @@ $('sublanes').addEventListener('click', (ev) => { // click a lane to put the cur
 // ------------------------------------------------------------------------------------ reference revision
 async function setReference (revisionId) {
   if (!revisionId) { state.ref = null; root.dataset.ref = ''; scheduleLanes(); return }
-  const r = await api(`${cfg.api.revisions}/${revisionId}`)
-  if (!r.ok) { banner(esc(r.error), 'error', 4000); return }
-  const rev = r.data
+  let rev
+  try { rev = await api(`${cfg.api.revisions}/${revisionId}`) } catch (err) { banner(esc(err.message), 'error', 4000); return }
   state.ref = { ...rev, segs: P.fromSegments(rev.segments, state.duration) }
   $('ref-label').textContent = `r${rev.number} ${rev.state}${rev.segments_by ? ' · ' + rev.segments_by : ''}`
   $('sel-ref').value = String(rev.id)
@@ -947,23 +941,23 @@ async function save () {
   state.saving = true
   renderStatus()
   const mine = current()
-  const r = await api(cfg.api.annotation, { method: 'PUT', body: { segments: P.normalize(mine) }, headers: { 'If-Match': etagOf(state.base) } })
-  state.saving = false
-  if (r.status === 201 || r.status === 200) {
-    const oldKey = draftKey(state.base)
-    localStorage.removeItem(oldKey)
-    setBase(r.data)
-    // keep the undo history, but the saved partition is now the reference
-    state.hist = { past: state.hist.past, present: P.fromSegments(r.data.segments, state.duration), future: [] }
-    changed()
-    banner(`Saved revision ${r.data.number}.`, 'ok', 2500)
-    loadHistory()
-  } else if (r.status === 409) {
-    showConflict(r.data)
-  } else {
-    renderStatus()
-    banner(esc(r.error || `Saving failed (HTTP ${r.status}).`), 'error')
+  let rev
+  try {
+    rev = await api(cfg.api.annotation, { method: 'PUT', body: { segments: P.normalize(mine) }, headers: { 'If-Match': etagOf(state.base) } })
+  } catch (err) {
+    state.saving = false
+    if (err.status === 409) showConflict(err.data)
+    else { renderStatus(); banner(esc(err.message), 'error') }
+    return
   }
+  state.saving = false
+  localStorage.removeItem(draftKey(state.base))
+  setBase(rev)
+  // keep the undo history, but the saved partition is now the reference
+  state.hist = { past: state.hist.past, present: P.fromSegments(rev.segments, state.duration), future: [] }
+  changed()
+  banner(`Saved revision ${rev.number}.`, 'ok', 2500)
+  loadHistory()
 }
 
 function showConflict (data) {
@@ -1013,35 +1007,41 @@ $('btn-conflict-cancel').addEventListener('click', () => { $('conflict').close()
 /** The 409 body's revision lacks the per-user fields (verify_refusal): fetch the base again. */
 async function refreshBase () {
   if (!state.base || !state.base.id) return
-  const r = await api(`${cfg.api.revisions}/${state.base.id}`)
-  if (r.ok && state.base && r.data.id === state.base.id) { state.base = { ...state.base, ...r.data }; renderStatus() }
+  let rev
+  try { rev = await api(`${cfg.api.revisions}/${state.base.id}`) } catch { return }
+  if (state.base && rev.id === state.base.id) { state.base = { ...state.base, ...rev }; renderStatus() }
 }
 
 // ------------------------------------------------------------------------------------ review, import
 async function submitForReview () {
   if (isDirty()) { await save(); if (isDirty()) return }
-  const r = await api(cfg.api.submit, { method: 'POST', headers: { 'If-Match': etagOf(state.base) } })
-  afterStateChange(r, 'Submitted for review.')
+  afterStateChange(api(cfg.api.submit, { method: 'POST', headers: { 'If-Match': etagOf(state.base) } }), 'Submitted for review.')
 }
 
 async function review (decision, comment = '', time = null) {
   if (isDirty() && decision !== 'comment') { banner('Save your edits before reviewing.', 'error'); return }
-  const r = await api(cfg.api.review, {
+  const answer = api(cfg.api.review, {
     method: 'POST', body: { decision, comment, time }, headers: decision === 'comment' ? {} : { 'If-Match': etagOf(state.base) }
   })
-  if (r.ok && decision === 'comment') { banner('Comment added.', 'ok', 2000); loadHistory(); return }
-  afterStateChange(r && r.ok ? { ...r, data: r.data.revision } : r, decision === 'verify' ? 'Verified.' : 'Rejected: back to draft.')
+  if (decision === 'comment') {
+    try { await answer } catch (err) { banner(esc(err.message), 'error'); return }
+    banner('Comment added.', 'ok', 2000); loadHistory(); return
+  }
+  afterStateChange(answer.then((data) => data.revision), decision === 'verify' ? 'Verified.' : 'Rejected: back to draft.')
 }
 
-function afterStateChange (r, message) {
-  if (r.ok) {
-    localStorage.removeItem(draftKey(state.base))
-    setBase(r.data)
-    changed()
-    banner(esc(message), 'ok', 2500)
-    loadHistory()
-  } else if (r.status === 409) showConflict(r.data)
-  else banner(esc(r.error || `HTTP ${r.status}`), 'error')
+async function afterStateChange (answer, message) {
+  let rev
+  try { rev = await answer } catch (err) {
+    if (err.status === 409) showConflict(err.data)
+    else banner(esc(err.message), 'error')
+    return
+  }
+  localStorage.removeItem(draftKey(state.base))
+  setBase(rev)
+  changed()
+  banner(esc(message), 'ok', 2500)
+  loadHistory()
 }
 
 $('btn-submit').addEventListener('click', submitForReview)
@@ -1068,16 +1068,18 @@ $('import-file').addEventListener('change', async (ev) => {
   if (isDirty() && !window.confirm('Importing replaces your unsaved edits. Continue?')) return
   const fd = new FormData()
   fd.append('file', file)
-  const r = await api(cfg.api.annotation, { method: 'POST', body: fd, headers: { 'If-Match': etagOf(state.base) } })
-  if (r.ok) {
-    localStorage.removeItem(draftKey(state.base))
-    setBase(r.data)
-    state.hist = P.history(P.fromSegments(r.data.segments, state.duration))
-    changed()
-    banner(`Imported ${esc(file.name)} as revision ${r.data.number}.`, 'ok', 3000)
-    loadHistory()
-  } else if (r.status === 409) showConflict(r.data)
-  else banner(esc(r.error || `Import failed (HTTP ${r.status}).`), 'error')
+  let rev
+  try { rev = await api(cfg.api.annotation, { method: 'POST', body: fd, headers: { 'If-Match': etagOf(state.base) } }) } catch (err) {
+    if (err.status === 409) showConflict(err.data)
+    else banner(esc(err.message), 'error')
+    return
+  }
+  localStorage.removeItem(draftKey(state.base))
+  setBase(rev)
+  state.hist = P.history(P.fromSegments(rev.segments, state.duration))
+  changed()
+  banner(`Imported ${esc(file.name)} as revision ${rev.number}.`, 'ok', 3000)
+  loadHistory()
 })
 
 // ------------------------------------------------------------------------------------ song details
@@ -1095,12 +1097,12 @@ if ($('btn-details')) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault()
     const body = { title: $('in-title').value.trim(), artist: $('in-artist').value.trim(), album: $('in-album').value.trim() }
-    const r = await api(cfg.api.song, { method: 'PATCH', body })
-    if (!r.ok) { $('details-error').textContent = r.error; return }
-    Object.assign(cfg.song, { title: r.data.title, artist: r.data.artist, album: r.data.album })
-    $('song-title').textContent = r.data.title
-    $('song-byline').textContent = [r.data.artist, r.data.album].filter(Boolean).map((s) => `· ${s}`).join(' ')
-    document.title = `${r.data.title} · editor · Singscope`
+    let song
+    try { song = await api(cfg.api.song, { method: 'PATCH', body }) } catch (err) { $('details-error').textContent = err.message; return }
+    Object.assign(cfg.song, { title: song.title, artist: song.artist, album: song.album })
+    $('song-title').textContent = song.title
+    $('song-byline').textContent = [song.artist, song.album].filter(Boolean).map((s) => `· ${s}`).join(' ')
+    document.title = `${song.title} · editor · Singscope`
     form.hidden = true
     banner('Saved the title, artist and album; exports are named after the title.', 'ok', 3000)
   })
@@ -1111,12 +1113,13 @@ let historySeq = 0
 async function loadHistory () {
   // Saves, submits and the history key can each start a refresh: only the latest one renders.
   const seq = ++historySeq
-  const r = await api(cfg.api.revisions)
-  if (!r.ok || seq !== historySeq) return
+  let page
+  try { page = await api(cfg.api.revisions) } catch { return }
+  if (seq !== historySeq) return
   const ticked = new Set([...document.querySelectorAll('#history-rows .pick:checked')].map((p) => +p.value))
-  state.revisions = r.data.results
-  state.comments = r.data.comments
-  const rows = r.data.results.map((v) => `<tr data-id="${v.id}"${v.id === r.data.current ? ' class="current"' : ''}>
+  state.revisions = page.results
+  state.comments = page.comments
+  const rows = page.results.map((v) => `<tr data-id="${v.id}"${v.id === page.current ? ' class="current"' : ''}>
     <td><input type="checkbox" class="pick" value="${v.id}" aria-label="compare revision ${v.number}"></td>
     <td>${v.number}</td><td><span class="badge ${esc(v.state)}">${esc(v.state)}</span></td><td>${esc(v.origin)}</td>
     <td>${esc(v.segments_by || v.author || '–')}${v.reviewed_by ? ` <span class="muted">(reviewer ${esc(v.reviewed_by)})</span>` : ''}</td><td>${esc(new Date(v.created_at).toLocaleString())}</td><td class="num">${v.vocal_seconds.toFixed(1)}</td>
@@ -1127,8 +1130,8 @@ async function loadHistory () {
   // Keep the revisions the user ticked across refreshes; tick the newest two the first time.
   if (ticked.size) picks.forEach((p) => { p.checked = ticked.has(+p.value) })
   else picks.slice(0, 2).forEach((p) => { p.checked = true })
-  $('comments').innerHTML = r.data.comments.length
-    ? r.data.comments.map((c) => `<li><b>${esc(c.author || '?')}</b> ${c.decision ? `<span class="badge ${c.decision === 'verified' ? 'verified' : 'failed'}">${esc(c.decision)}</span>` : ''}
+  $('comments').innerHTML = page.comments.length
+    ? page.comments.map((c) => `<li><b>${esc(c.author || '?')}</b> ${c.decision ? `<span class="badge ${c.decision === 'verified' ? 'verified' : 'failed'}">${esc(c.decision)}</span>` : ''}
         on r${c.revision_number}${c.time != null ? ` at <a href="#" class="seek" data-t="${c.time}">${fmt(c.time, 2)}</a>` : ''}: ${esc(c.text)}</li>`).join('')
     : '<li class="muted">No comments yet.</li>'
   fillReferenceChoices()
@@ -1145,16 +1148,17 @@ $('history-rows').addEventListener('click', async (ev) => {
   if (ref) { setReference(ref.dataset.id); return }
   const btn = ev.target.closest('.load-rev')
   if (!btn) return
-  const r = await api(`${cfg.api.revisions}/${btn.dataset.id}`)
-  if (r.ok) { edit(P.fromSegments(r.data.segments, state.duration)); banner(`Revision ${r.data.number} is in the editor as an unsaved edit.`, 'info', 3000) }
+  let rev
+  try { rev = await api(`${cfg.api.revisions}/${btn.dataset.id}`) } catch { return }
+  edit(P.fromSegments(rev.segments, state.duration))
+  banner(`Revision ${rev.number} is in the editor as an unsaved edit.`, 'info', 3000)
 })
 
 $('btn-diff').addEventListener('click', async () => {
   const ids = [...document.querySelectorAll('#history-rows .pick:checked')].map((p) => +p.value).sort((a, b) => a - b)
   if (ids.length !== 2) { $('diff-out').textContent = 'Tick exactly two revisions.'; return }
-  const r = await api(`${cfg.api.diff}?from=${ids[0]}&to=${ids[1]}`)
-  if (!r.ok) { $('diff-out').textContent = r.error || 'failed'; return }
-  const d = r.data
+  let d
+  try { d = await api(`${cfg.api.diff}?from=${ids[0]}&to=${ids[1]}`) } catch (err) { $('diff-out').textContent = err.message || 'failed'; return }
   const moved = d.boundaries_moved.map((m) => `${fmt(m.from, 2)}→${fmt(m.to, 2)} (${m.delta > 0 ? '+' : ''}${(m.delta * 1000).toFixed(0)} ms)`)
   $('diff-out').innerHTML = `<p>From <b>r${d.from.number}</b> (${esc(d.from.author || d.from.origin)}) to <b>r${d.to.number}</b> by <b>${esc(d.to.author || d.to.origin)}</b>:
     <b class="diff-frames">${d.frames_changed}</b> of ${d.frames_total} frames changed (${d.seconds_changed} s; ${d.frames_to_vocal} to vocal, ${d.frames_to_non_vocal} to non-vocal).</p>
@@ -1235,6 +1239,7 @@ async function exportView () {
   }
   const blob = await new Promise((resolve) => out.toBlob(resolve, 'image/png'))
   const a = document.createElement('a')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a file name must not hold
   const base = String(cfg.song.title || 'song').replace(/[\x00-\x1f\x7f/\\:*?"<>|]+/g, ' ').trim().slice(0, 100) || 'song'
   a.download = `${base} ${v.t0.toFixed(1)}-${(v.t0 + w / v.pps).toFixed(1)} s.png`
   a.href = URL.createObjectURL(blob)
@@ -1404,13 +1409,13 @@ function peaksFrom (doc) {
 async function boot () {
   const t0 = performance.now()
   const [peaksRes, annRes] = await Promise.all([
-    fetch(cfg.api.peaks, { credentials: 'same-origin' }).then(async (r) => (r.ok ? r.json() : null)).catch(() => null),
-    api(cfg.api.annotation)
+    api(cfg.api.peaks).catch(() => null),
+    api(cfg.api.annotation).catch((err) => err)
   ])
-  if (!annRes.ok) { banner(esc(annRes.error || 'Cannot load the annotation.'), 'error'); return }
+  if (annRes instanceof Error) { banner(esc(annRes.message || 'Cannot load the annotation.'), 'error'); return }
   if (peaksRes && peaksRes.duration) state.duration = peaksRes.duration
-  if (!state.duration) state.duration = annRes.data.segments.length ? annRes.data.segments[annRes.data.segments.length - 1].end : 0
-  setBase(annRes.data)
+  if (!state.duration) state.duration = annRes.segments.length ? annRes.segments[annRes.segments.length - 1].end : 0
+  setBase(annRes)
   state.hist = P.history(state.baseSegs)
 
   // Unsaved edits from an earlier visit: restore those based on this revision (with a way to
@@ -1422,13 +1427,13 @@ async function boot () {
     state.hist = P.push(state.hist, P.fromSegments(same.segments, state.duration))
     banner(`Restored your unsaved edits from ${esc(new Date(same.at).toLocaleString())}. <button type="button" class="link-dark" data-action="discard-draft">Discard them</button>`, 'info')
   } else if (stale) {
-    const baseRev = stale.base ? await api(`${cfg.api.revisions}/${stale.base}`) : { ok: true, data: { id: null, segments: [] } }
-    if (baseRev.ok) {
-      localStorage.removeItem(stale.key)
-      setBase(baseRev.data)
+    const baseRev = stale.base ? await api(`${cfg.api.revisions}/${stale.base}`).catch(() => null) : { id: null, segments: [] }
+    localStorage.removeItem(stale.key)
+    if (baseRev) {
+      setBase(baseRev)
       state.hist = P.push(P.history(state.baseSegs), P.fromSegments(stale.segments, state.duration))
-      showConflict({ latest: annRes.data.id ? annRes.data : null, error: 'You have unsaved edits from an earlier visit, based on an older revision.' })
-    } else localStorage.removeItem(stale.key)
+      showConflict({ latest: annRes.id ? annRes : null, error: 'You have unsaved edits from an earlier visit, based on an older revision.' })
+    }
   }
 
   const peaks = peaksRes ? peaksFrom(peaksRes) : [new Float32Array(2)]

@@ -241,7 +241,7 @@ export function rebase (base, mine, theirs, duration) {
 // ------------------------------------------------------------------------- model probabilities
 /** Decode base64 little-endian float16 into a Float32Array. */
 export function decodeFloat16Base64 (b64) {
-  const bin = typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('binary')
+  const bin = atob(b64) // a global in browsers and in node >= 16
   const n = bin.length >> 1
   const out = new Float32Array(n)
   for (let i = 0; i < n; i++) {

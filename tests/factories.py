@@ -1,0 +1,311 @@
+"""factory_boy factories for the platform's rows: the one place the tests build users, projects,
+memberships, songs, annotation revisions, model versions, predictions, jobs and reports.
+
+Each factory goes through the service the platform itself uses where one exists (``create_user``,
+``project_create``, ``membership_set``, ``revision_create``), so a row is what the app would make.
+
+    user = UserFactory(username="ana")                       # password: PASSWORD
+    project = ProjectFactory(created_by=user)                # its creator is its admin
+    MembershipFactory(project=project, user__username="bo", role="annotator").user
+    SongFactory(project=project)                             # a ready row, no file in storage
+    SongFactory(project=project, audio=wav)                  # ... with `wav` (bytes) as its original
+    SongFactory(project=project, revision=[(0, 4, "non-vocal"), (4, 10, "vocal")], revision__state="verified")
+    RevisionFactory(song=song, segments=spans_to_segments([(1, 2)], duration=4), state="verified")
+    ModelVersionFactory(project=project)                     # a registry row, no checkpoint file
+    ModelVersionFactory(project=project, weights="tiny")     # a tiny random CRNN in storage (trains in s)
+    ModelVersionFactory(project=project, weights="full", active=True)  # full-size random CRNN, active
+    PredictionFactory(song=song, model_version=model, probabilities=probs)
+    JobFactory(project=project, kind="detect"); ReportFactory(model_version=model)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import uuid
+from pathlib import Path
+
+import factory
+import numpy as np
+from django.core.files.base import ContentFile
+from factory.django import DjangoModelFactory
+
+PASSWORD = "correct horse battery"
+
+
+# -- segments -------------------------------------------------------------------------------------
+
+
+def as_segments(spec) -> list:
+    """``detector.labels.Segment``s from (start, end, label) tuples, dicts or Segments."""
+    from detector.labels import Segment
+
+    out = []
+    for s in spec:
+        if isinstance(s, Segment):
+            out.append(s)
+        elif isinstance(s, dict):
+            out.append(Segment.from_dict(s))
+        else:
+            out.append(Segment(*s))
+    return out
+
+
+def spans_to_segments(spans, *, duration: float) -> list:
+    """A full partition of [0, duration]: ``spans`` = [(start, end), ...] vocal, the rest non-vocal."""
+    from detector.labels import intervals_to_segments
+
+    return intervals_to_segments(spans, duration=duration)
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = PASSWORD
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class._default_manager.create_user(*args, **kwargs)
+
+
+class ProjectFactory(DjangoModelFactory):
+    """Through ``project_create``: the creator becomes the first admin, the activity log says so."""
+
+    class Meta:
+        model = "accounts.Project"
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    created_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class, *, name, created_by, **fields):
+        from accounts.services import project_create
+
+        project = project_create(name=name, created_by=created_by)
+        if fields:
+            for key, value in fields.items():
+                setattr(project, key, value)
+            project.save(update_fields=list(fields))
+        return project
+
+
+class MembershipFactory(DjangoModelFactory):
+    """Through ``membership_set`` (update or create): ``MembershipFactory(project=p, role="reviewer").user``."""
+
+    class Meta:
+        model = "accounts.Membership"
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "annotator"
+
+    @classmethod
+    def _create(cls, model_class, *, project, user, role):
+        from accounts.services import membership_set
+
+        return membership_set(project=project, user=user, role=role)
+
+
+def member(project, role: str, username: str | None = None, **user_fields):
+    """A new user who is a member of ``project`` with ``role``; returns the user."""
+    user = UserFactory(username=username or role, **user_fields)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+# -- songs and revisions --------------------------------------------------------------------------
+
+
+class RevisionFactory(DjangoModelFactory):
+    """Through ``revision_create``: the new revision becomes the song's current one. ``segments``
+    may be (start, end, label) tuples, dicts or Segments; ``author`` defaults to the song's uploader."""
+
+    class Meta:
+        model = "annotations.AnnotationRevision"
+
+    song = factory.SubFactory("factories.SongFactory")
+    segments = factory.LazyAttribute(lambda o: [(0.0, o.song.duration, "non-vocal")])
+    author = factory.LazyAttribute(lambda o: o.song.created_by)
+    origin = "human"
+    state = "draft"
+    based_on = "current"
+
+    @classmethod
+    def _create(cls, model_class, *, song, segments: list, **kwargs):
+        from annotations.services import revision_create
+
+        return revision_create(song=song, segments=as_segments(segments), **kwargs)
+
+
+class SongFactory(DjangoModelFactory):
+    """A ready song row. ``audio=<bytes>`` stores those bytes as its original (sha256 and size from
+    them); without it the row names a file that is not in storage (enough for pages, lists and
+    permissions). ``revision=<segments>`` (+ ``revision__state``, ``revision__author``,
+    ``revision__origin``...) gives it a current revision through RevisionFactory."""
+
+    class Meta:
+        model = "songs.Song"
+        skip_postgeneration_save = True
+
+    class Params:
+        audio = None  # bytes of the original, stored in default_storage
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Song {n}")
+    original_name = factory.LazyAttribute(lambda o: f"{o.title}.wav")
+    extension = ".wav"
+    sha256 = factory.LazyAttribute(
+        lambda o: hashlib.sha256(o.audio + o.title.encode() if o.audio is not None
+                                 else f"{o.project.pk}:{o.title}".encode()).hexdigest())
+    size_bytes = factory.LazyAttribute(lambda o: len(o.audio) if o.audio is not None else 0)
+    original = factory.LazyAttribute(
+        lambda o: ContentFile(o.audio, name=o.original_name) if o.audio is not None
+        else f"projects/{o.project.pk}/songs/{o.sha256}{o.extension}")
+    duration = 10.0
+    sample_rate = 16000
+    channels = 1
+    codec = "pcm_s16le"
+    status = "ready"
+    created_by = None
+
+    @factory.post_generation
+    def revision(song, create, extracted, **kwargs):
+        if extracted is None and not kwargs:
+            return
+        if extracted is not None:
+            kwargs["segments"] = extracted
+        RevisionFactory(song=song, **kwargs)
+
+
+# -- models, predictions, jobs, reports -----------------------------------------------------------
+
+
+def _tiny_bundle(seed: int) -> dict:
+    """A very small CRNN on a 16-band front end: a training job on it takes a few seconds."""
+    from detector.config import FeatureConfig
+    from detector.features import Normalization
+    from detector.model import CRNNConfig, build_model
+
+    fc = FeatureConfig(n_mels=16, n_fft=512, win_length=400)
+    model = build_model(CRNNConfig(n_mels=16, channels=(4, 6, 6), kernel_sizes=(3, 3, 3), freq_pools=(2, 2, 2),
+                                   rnn_hidden=6), seed=seed)
+    return {"model": model, "feature_config": fc,
+            "normalization": Normalization(np.full(16, -6.0, np.float32), np.full(16, 3.0, np.float32))}
+
+
+def _full_bundle(seed: int) -> dict:
+    """The default-size CRNN (80 mel bands) with random weights and identity normalisation."""
+    import torch
+
+    from detector.config import FeatureConfig
+    from detector.features import Normalization
+    from detector.model import CRNN, CRNNConfig
+
+    torch.manual_seed(seed)
+    config = FeatureConfig()
+    return {"model": CRNN(CRNNConfig(n_mels=config.n_mels)), "feature_config": config,
+            "normalization": Normalization.identity(config.n_mels)}
+
+
+def stored_checkpoint(weights: str, *, seed: int = 0, kind: str = "source") -> dict:
+    """Save a random-weight checkpoint ("tiny" or "full") in default_storage under models/test/;
+    returns the ModelVersion fields that describe it."""
+    from django.core.files.storage import default_storage
+
+    from detector.checkpoint import save_checkpoint
+
+    bundle = {"tiny": _tiny_bundle, "full": _full_bundle}[weights](seed)
+    with tempfile.TemporaryDirectory() as d:
+        extra = {"seed": seed} if weights == "tiny" else {}
+        data = save_checkpoint(Path(d) / "m.pt", kind=kind, **extra, **bundle).read_bytes()
+    name = default_storage.save(f"models/test/{uuid.uuid4().hex}.pt", ContentFile(data))
+    return {"checkpoint": name, "checkpoint_sha256": hashlib.sha256(data).hexdigest(),
+            "trainable_parameters": bundle["model"].parameter_counts()["trainable"]}
+
+
+class ModelVersionFactory(DjangoModelFactory):
+    """A registry row. ``weights=None``: it names a checkpoint that is not stored; "tiny" / "full": a
+    random-weight checkpoint in storage (see stored_checkpoint). ``active=True`` makes it the
+    project's active model; ``project=None`` is a shipped model."""
+
+    class Meta:
+        model = "jobs.ModelVersion"
+        skip_postgeneration_save = True
+
+    class Params:
+        weights = None
+        weights_seed = 0
+        stored = factory.LazyAttribute(
+            lambda o: stored_checkpoint(o.weights, seed=o.weights_seed, kind=o.kind) if o.weights else None)
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"model-{n}")
+    kind = "target"
+    checkpoint = factory.LazyAttribute(lambda o: o.stored["checkpoint"] if o.stored else f"m/{o.name}.pt")
+    checkpoint_sha256 = factory.LazyAttribute(lambda o: o.stored["checkpoint_sha256"] if o.stored else "")
+    trainable_parameters = factory.LazyAttribute(lambda o: o.stored["trainable_parameters"] if o.stored else 0)
+
+    @factory.post_generation
+    def active(model, create, extracted, **kwargs):
+        if extracted:
+            model.project.active_model = model
+            model.project.save(update_fields=["active_model"])
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+class PredictionFactory(DjangoModelFactory):
+    """A stored prediction with exactly ``probabilities`` (float16 .npy in storage); its segments
+    default to the frames >= 0.5."""
+
+    class Meta:
+        model = "jobs.Prediction"
+        rename = {"probabilities_file": "probabilities"}
+
+    class Params:
+        probabilities = factory.LazyAttribute(lambda o: np.full(int(round(o.song.duration * 100)), 0.05, np.float16))
+
+    song = factory.SubFactory(SongFactory)
+    model_version = factory.SubFactory(ModelVersionFactory, project=factory.SelfAttribute("..song.project"))
+    hop = 0.01
+    n_frames = factory.LazyAttribute(lambda o: int(np.asarray(o.probabilities).size))
+    postprocess = factory.LazyFunction(lambda: {"threshold": 0.5})
+    segments = factory.LazyAttribute(lambda o: _thresholded(o.probabilities, o.song.duration))
+    probabilities_file = factory.LazyAttribute(
+        lambda o: ContentFile(npy_bytes(np.asarray(o.probabilities, np.float16)),
+                              name=f"predictions/{o.song.pk}-{o.model_version.pk}.npy"))
+
+
+def _thresholded(probabilities, duration: float) -> list[dict]:
+    from detector.labels import frames_to_segments
+
+    mask = np.asarray(probabilities) >= 0.5
+    return [s.to_dict() for s in frames_to_segments(mask, duration=duration)]
+
+
+class JobFactory(DjangoModelFactory):
+    class Meta:
+        model = "jobs.Job"
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "detect"
+    params = factory.LazyFunction(dict)
+
+
+class ReportFactory(DjangoModelFactory):
+    class Meta:
+        model = "reports.EvaluationReport"
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    project = factory.SelfAttribute("model_version.project")
+    name = factory.Sequence(lambda n: f"report {n}")
