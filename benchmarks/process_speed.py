@@ -62,8 +62,8 @@ def main() -> int:
     from django.core.files.base import ContentFile
     from django.core.management import call_command
     from jobs.models import Job, ModelVersion
+    from jobs.processing import song_process_handler
     from jobs.services import JobContext
-    from songs.processing import song_process_handler
     from songs.services import song_create
 
     from detector.checkpoint import save_checkpoint

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import factory
 import numpy as np
+from audio_fixtures import song, wav_bytes
 from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
+from model_fixtures import BUNDLES
 
 PASSWORD = "correct horse battery"
 
@@ -183,34 +185,49 @@ class SongFactory(DjangoModelFactory):
         RevisionFactory(song=song, **kwargs)
 
 
+VOCAL_SPANS = ((1.0, 2.4), (3.1, 4.3))
+
+
+class SungSongFactory(SongFactory):
+    """A stored synthetic song (``audio_fixtures.song``: noise, a drone, a voice-like tone in
+    ``spans``; ``seed`` varies noise and pitch) and, unless ``verified=False``, a verified human
+    revision that marks exactly those spans: training, evaluation and detection material."""
+
+    class Params:
+        seed = 0
+        spans = VOCAL_SPANS
+        verified = True
+        audio = factory.LazyAttribute(
+            lambda o: wav_bytes(song(o.duration, sr=o.sample_rate, seed=o.seed, spans=o.spans), o.sample_rate))
+        vocal_segments = factory.LazyAttribute(lambda o: spans_to_segments(o.spans, duration=o.duration))
+
+    duration = 5.0
+    verified_revision = factory.Maybe(
+        "verified",
+        yes_declaration=factory.RelatedFactory(RevisionFactory, factory_related_name="song",
+                                               segments=factory.SelfAttribute("..vocal_segments"), state="verified"),
+        no_declaration=None,
+    )
+
+
+def sung_segments(spans=VOCAL_SPANS, duration: float = 5.0) -> list:
+    """The segments of a SungSongFactory song's verified revision (its ``spans`` vocal)."""
+    return spans_to_segments(spans, duration=duration)
+
+
+def songs_by_split(project, user, *, train: int = 2, validation: int = 1, test: int = 1) -> dict:
+    """``{"train": [...], "validation": [...], "test": [...]}`` of SungSongFactory songs, seeds 1, 2, ..."""
+    out = {"train": [], "validation": [], "test": []}
+    seed = 0
+    for split, n in (("train", train), ("validation", validation), ("test", test)):
+        for i in range(n):
+            seed += 1
+            out[split].append(SungSongFactory(project=project, title=f"{split} song {i + 1}", split=split,
+                                              created_by=user, seed=seed))
+    return out
+
+
 # -- models, predictions, jobs, reports -----------------------------------------------------------
-
-
-def _tiny_bundle(seed: int) -> dict:
-    """A very small CRNN on a 16-band front end: a training job on it takes a few seconds."""
-    from detector.config import FeatureConfig
-    from detector.features import Normalization
-    from detector.model import CRNNConfig, build_model
-
-    fc = FeatureConfig(n_mels=16, n_fft=512, win_length=400)
-    model = build_model(CRNNConfig(n_mels=16, channels=(4, 6, 6), kernel_sizes=(3, 3, 3), freq_pools=(2, 2, 2),
-                                   rnn_hidden=6), seed=seed)
-    return {"model": model, "feature_config": fc,
-            "normalization": Normalization(np.full(16, -6.0, np.float32), np.full(16, 3.0, np.float32))}
-
-
-def _full_bundle(seed: int) -> dict:
-    """The default-size CRNN (80 mel bands) with random weights and identity normalisation."""
-    import torch
-
-    from detector.config import FeatureConfig
-    from detector.features import Normalization
-    from detector.model import CRNN, CRNNConfig
-
-    torch.manual_seed(seed)
-    config = FeatureConfig()
-    return {"model": CRNN(CRNNConfig(n_mels=config.n_mels)), "feature_config": config,
-            "normalization": Normalization.identity(config.n_mels)}
 
 
 def stored_checkpoint(weights: str, *, seed: int = 0, kind: str = "source") -> dict:
@@ -220,7 +237,7 @@ def stored_checkpoint(weights: str, *, seed: int = 0, kind: str = "source") -> d
 
     from detector.checkpoint import save_checkpoint
 
-    bundle = {"tiny": _tiny_bundle, "full": _full_bundle}[weights](seed)
+    bundle = BUNDLES[weights](seed)
     with tempfile.TemporaryDirectory() as d:
         extra = {"seed": seed} if weights == "tiny" else {}
         data = save_checkpoint(Path(d) / "m.pt", kind=kind, **extra, **bundle).read_bytes()
@@ -254,6 +271,32 @@ class ModelVersionFactory(DjangoModelFactory):
     @factory.post_generation
     def active(model, create, extracted, **kwargs):
         if extracted:
+            model.project.active_model = model
+            model.project.save(update_fields=["active_model"])
+
+
+class TinyModelFactory(ModelVersionFactory):
+    """A tiny random-weight source CRNN in storage (``weights_seed`` = its seed): jobs on it take seconds."""
+
+    class Params:
+        weights = "tiny"
+
+    name = "tiny source"
+    kind = "source"
+
+
+class ActiveModelFactory(ModelVersionFactory):
+    """A default-size random-weight CRNN in storage, made the project's active model: detection runs
+    as with a trained model (``active=False`` to leave the project's choice alone)."""
+
+    class Params:
+        weights = "full"
+
+    name = "tiny-target"
+
+    @factory.post_generation
+    def active(model, create, extracted, **kwargs):
+        if extracted is not False:
             model.project.active_model = model
             model.project.save(update_fields=["active_model"])
 

@@ -64,6 +64,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+@login_required
+def home(request):
+    return render(request, "common/home.html", {"projects": selectors.projects_for_user(user=request.user)})
+
+
 class TokenCreateForm(forms.Form):
     name = forms.CharField(max_length=100, label="Name (what will use it?)")
 

@@ -13,5 +13,4 @@ urlpatterns = [
     path("songs/<int:song_id>/annotation/diff", views.RevisionDiffView.as_view(), name="api-revision-diff"),
     path("songs/<int:song_id>/annotation/submit", views.SubmitView.as_view(), name="api-annotation-submit"),
     path("songs/<int:song_id>/annotation/review", views.ReviewView.as_view(), name="api-annotation-review"),
-    path("songs/<int:song_id>/prediction", views.PredictionView.as_view(), name="api-prediction"),
 ]

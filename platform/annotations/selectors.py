@@ -47,38 +47,3 @@ def revision_get(*, song, revision_id) -> AnnotationRevision:
 
 def review_comments(*, song) -> list[ReviewComment]:
     return list(ReviewComment.objects.filter(revision__song=song).select_related("author", "revision").order_by("created_at", "id"))
-
-
-def prediction_get(*, song, model_id=None):
-    """The latest prediction of the song (or that of model `model_id`); Http404 when there is none."""
-    from jobs.models import Prediction
-
-    qs = Prediction.objects.filter(song=song).select_related("model_version")
-    if model_id not in (None, ""):
-        qs = qs.filter(model_version_id=id_or_404(model_id))
-    prediction = qs.order_by("-created_at", "-id").first()
-    if prediction is None:
-        raise Http404("This song has no model prediction yet; run detection first.")
-    return prediction
-
-
-UNSURE_MARGIN = 0.15  # a frame is "unsure" when its probability is this close to the threshold
-UNSURE_MIN_FRAMES = 5
-
-
-def prediction_unsure_regions(*, probabilities, hop: float, threshold: float) -> list[dict]:
-    """The spans where the model is unsure (every frame's probability within UNSURE_MARGIN of the
-    threshold, at least UNSURE_MIN_FRAMES long), most uncertain first
-    (`detector.priority.region_priorities`): the editor's "next unsure region" order."""
-    import numpy as np
-
-    from detector.priority import region_priorities
-
-    p = np.asarray(probabilities, np.float32).reshape(-1)
-    unsure = np.abs(p - float(threshold)) < UNSURE_MARGIN
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], unsure.astype(np.int8), [0]])))
-    bounds = [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2], strict=True) if b - a >= UNSURE_MIN_FRAMES]
-    scores = region_priorities(p, bounds)
-    regions = [{"start": round(a * hop, 6), "end": round(b * hop, 6), "uncertainty": round(u, 4)}
-               for (a, b), u in zip(bounds, scores, strict=True)]
-    return sorted(regions, key=lambda r: (-r["uncertainty"], r["start"]))

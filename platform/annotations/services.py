@@ -1,9 +1,12 @@
 """Annotation revisions: immutable partitions of a song; the current one moves forward only from
 the revision the author started from (optimistic locking, HTTP If-Match in the API)."""
 
+from accounts.services import activity_record
 from common.errors import ApiError
+from common.hooks import hook_call
 from django.db import transaction
 from django.db.models import Max
+from songs.models import Song
 
 from annotations.models import AnnotationRevision, ReviewComment, RevisionState
 from detector.errors import FormatError
@@ -52,8 +55,6 @@ def revision_create(
     revisions; None means "the song had no revision"). A mismatch raises RevisionConflict (409).
     segments_by: who made the segments ("author" = the author; a state change passes its parent's).
     """
-    from songs.models import Song
-
     locked = Song.objects.select_for_update().get(pk=song.pk)
     current = locked.current_revision
     if based_on != "current" and (based_on.pk if based_on else None) != locked.current_revision_id:
@@ -136,9 +137,7 @@ def annotation_import(
               summary=f"imported {fmt} file as {'verified ' if verified else ''}revision {revision.number} of "
                       f"{song.title}", revision=revision)
     if verified:
-        from jobs.retrain import retrain_maybe_trigger
-
-        transaction.on_commit(lambda: retrain_maybe_trigger(project=song.project))
+        transaction.on_commit(lambda: hook_call("revision_verified", project=song.project))
     return revision
 
 
@@ -221,15 +220,11 @@ def revision_review(
     _activity(song=song, actor=reviewer, verb=f"annotation.{decision}",
               summary=f"{verb} revision {current.number} of {song.title}", revision=new)
     if decision == "verify":
-        from jobs.retrain import retrain_maybe_trigger
-
         # A newly verified song may complete the project's retraining quota (Project.retrain_after_verified).
-        transaction.on_commit(lambda: retrain_maybe_trigger(project=song.project))
+        transaction.on_commit(lambda: hook_call("revision_verified", project=song.project))
     return new, note
 
 
 def _activity(*, song, actor, verb: str, summary: str, revision: AnnotationRevision) -> None:
-    from accounts.services import activity_record
-
     activity_record(project=song.project, actor=actor, verb=verb, summary=summary,
                     data={"song": song.pk, "revision": revision.pk, "number": revision.number})

@@ -18,11 +18,8 @@ so a client can show who saved what and when, and re-apply its edits on top.
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 
-import numpy as np
 from accounts.models import Role
 from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
@@ -276,39 +273,6 @@ class ReviewView(APIView):
         body = {"revision": RevisionSerializer(revision, context={"request": request}).data,
                 "comment": ReviewCommentSerializer(note).data}
         return Response(body, status=201 if decision != "comment" else 200, headers={"ETag": _etag(revision)})
-
-
-class PredictionView(APIView):
-    @extend_schema(
-        responses=OpenApiTypes.OBJECT,
-        parameters=[OpenApiParameter("model", int, description="model version id (default: the latest prediction)"),
-                    OpenApiParameter("encoding", str, enum=["base64", "list"],
-                                     description="base64 (default): little-endian float16 bytes; list: floats")],
-        description="Frame probabilities of the vocal class: frame i covers [i*hop, (i+1)*hop) s. `probabilities` "
-        "is base64 of little-endian IEEE float16 (encoding=base64, default) or a list of floats (encoding=list). "
-        "`unsure_regions`: the spans where the model is unsure, most uncertain first (the editor's order).",
-    )
-    def get(self, request, song_id: int):
-        song = selectors.song_for_user(user=request.user, song_id=song_id)
-        prediction = selectors.prediction_get(song=song, model_id=request.query_params.get("model"))
-        encoding = request.query_params.get("encoding", "base64")
-        if encoding not in ("base64", "list"):
-            raise ApiError("encoding must be base64 or list.", code="invalid")
-        with prediction.probabilities.open("rb") as fh:
-            probs = np.load(io.BytesIO(fh.read()), allow_pickle=False).astype("<f2").reshape(-1)
-        post = prediction.postprocess or {}
-        model = prediction.model_version
-        threshold = float(post.get("threshold", 0.5))
-        return Response({
-            "song": song.pk, "model": {"id": model.pk, "name": model.name, "kind": model.kind},
-            "hop": prediction.hop, "n_frames": int(probs.size), "threshold": threshold,
-            "postprocess": post, "segments": prediction.segments, "created_at": prediction.created_at,
-            "unsure_regions": selectors.prediction_unsure_regions(probabilities=probs, hop=prediction.hop,
-                                                                  threshold=threshold),
-            "encoding": encoding,
-            "probabilities": (base64.b64encode(probs.tobytes()).decode("ascii") if encoding == "base64"
-                              else [round(float(p), 4) for p in probs.astype(np.float32)]),
-        })
 
 
 # ------------------------------------------------------------------------------------------ page

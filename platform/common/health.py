@@ -3,6 +3,7 @@
 import time
 import uuid
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,9 +19,7 @@ def _check_database() -> dict:
 
 
 def _check_broker() -> dict:
-    from singscope.celery import app
-
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         transport = conn.transport_cls if isinstance(conn.transport_cls, str) else conn.transport.driver_name
     return {"ok": True, "transport": str(transport)}

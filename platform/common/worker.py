@@ -42,17 +42,17 @@ def beat_once(hostname: str) -> None:
     )
 
 
-def start_heartbeat(*, hostname: str) -> None:
-    """Touch WorkerHeartbeat every WORKER_HEARTBEAT_SECONDS from a daemon thread; /healthz reads it."""
+def start_heartbeat(*, hostname: str, on_beat=None) -> None:
+    """Touch WorkerHeartbeat every WORKER_HEARTBEAT_SECONDS from a daemon thread; /healthz reads it.
+    ``on_beat()`` runs after each beat (singscope.celery passes jobs.services.jobs_fail_stale)."""
     _stop.clear()
 
     def loop() -> None:
         while not _stop.is_set():
             try:
                 beat_once(hostname)
-                from jobs.services import jobs_fail_stale
-
-                jobs_fail_stale()
+                if on_beat is not None:
+                    on_beat()
             except Exception:  # noqa: BLE001 - a missed beat must never kill the worker
                 log.warning("worker heartbeat failed", exc_info=True)
             _stop.wait(settings.WORKER_HEARTBEAT_SECONDS)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.api_job, name="api-job"),
     path("jobs/<int:job_id>/cancel", views.api_job_cancel, name="api-job-cancel"),
     path("jobs/<int:job_id>/retry", views.api_job_retry, name="api-job-retry"),
+    path("songs/<int:song_id>/prediction", views.PredictionView.as_view(), name="api-prediction"),
     path("songs/<int:song_id>/predictions", views.api_song_predictions, name="api-song-predictions"),
     path("projects/<int:project_id>/queue", views.api_project_queue, name="api-project-queue"),
     path("models/", views.api_models, name="api-models"),

@@ -1,6 +1,6 @@
 """Detection service: which model a project uses, loading it (cached per process), running it on a
 song and storing the Prediction (+ a model revision when no person has annotated the song yet).
-Used by the process job (songs.processing) and by detect jobs (`detect_handler`)."""
+Used by the process job (jobs.processing) and by detect jobs (`detect_handler`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from detector.errors import NoDefaultModelError
+from detector.inference import default_model_path
 from jobs.models import ModelKind, ModelVersion, Prediction
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,6 @@ class NoModelInstalled(Exception):
 
 
 def _default_checkpoint_path() -> Path:
-    try:
-        from detector.inference import default_model_path  # where the brief says it lives
-    except ImportError:
-        from detector.checkpoint import default_model_path
     return Path(default_model_path())
 
 

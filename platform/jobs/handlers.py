@@ -1,17 +1,12 @@
-"""Which service function runs each job kind. Strings keep the import lazy (apps stay decoupled).
+"""Which service function runs each job kind: a registry each app fills in its ``AppConfig.ready``
+(jobs: process, detect, train; reports: evaluate; datasets: import), so jobs never imports upward.
 
-A handler is `fn(*, job, ctx) -> dict` (the result); it reports through `ctx` (jobs.runtime.JobContext).
+A handler is `fn(*, job, ctx) -> dict` (the result); it reports through `ctx` (jobs.services.JobContext).
 """
 
-from django.utils.module_loading import import_string
+from collections.abc import Callable
 
-HANDLERS: dict[str, str] = {
-    "process": "songs.processing.song_process_handler",
-    "detect": "jobs.detection.detect_handler",
-    "train": "jobs.training.train_handler",
-    "evaluate": "reports.services.evaluate_handler",
-    "import": "datasets.services.import_handler",
-}
+_HANDLERS: dict[str, Callable] = {}
 
 QUEUES = {"train": "train"}  # everything else runs on "detect"
 
@@ -20,8 +15,13 @@ TIME_LIMITS = {"train": (3 * 3600, 3 * 3600 + 120), "import": (3600, 3720)}
 DEFAULT_TIME_LIMITS = (1800, 1920)
 
 
-def handler_for(kind: str):
+def handler_register(kind: str, fn: Callable) -> None:
+    """Make ``fn`` the handler of job kind ``kind`` (called from an app's ``ready``)."""
+    _HANDLERS[kind] = fn
+
+
+def handler_for(kind: str) -> Callable:
     try:
-        return import_string(HANDLERS[kind])
+        return _HANDLERS[kind]
     except KeyError:
         raise LookupError(f"no handler for job kind {kind!r}") from None

@@ -1,12 +1,14 @@
 """Reads of the jobs app: jobs and model versions a user may see, and the data a training job uses."""
 
+import numpy as np
 from accounts.models import Project
 from accounts.permissions import require_role
 from common.validation import id_or_404, id_value
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+from detector.priority import region_priorities
+from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion, Prediction
 
 
 def jobs_for_project(*, project: Project, kind: str | None = None, state: str | None = None) -> QuerySet[Job]:
@@ -136,8 +138,6 @@ def song_prediction_layers(*, song) -> list[dict]:
     """Every model prediction of the song, newest first, each with its role in the editor: "active"
     (the project's active model; with none chosen, the newest shipped model's prediction, else the
     newest prediction), "previous" (see model_previous_for_project) or None."""
-    from jobs.models import Prediction
-
     predictions = list(Prediction.objects.filter(song=song).select_related("model_version")
                        .order_by("-created_at", "-id"))
     project = song.project
@@ -239,8 +239,6 @@ def decision_change(*, segments: list[dict], other: list[dict], n_frames: int) -
 def prediction_change(*, prediction, previous_model_id) -> float | None:
     """How much of the song's decision ``prediction`` changed from the stored prediction of model
     ``previous_model_id`` (None when that model never ran on the song)."""
-    from jobs.models import Prediction
-
     if previous_model_id in (None, ""):
         return None
     old = (Prediction.objects.filter(song_id=prediction.song_id, model_version_id=previous_model_id)
@@ -257,8 +255,6 @@ def model_changes(*, project: Project, model_version: ModelVersion, limit: int =
     each with a link into the editor showing both models' probability curves; and the state of the
     re-detection job the activation queued."""
     from accounts.models import ActivityEvent
-
-    from jobs.models import Prediction
 
     event = None
     for data in (ActivityEvent.objects.filter(project=project, verb="model.activated")
@@ -314,3 +310,32 @@ def model_learning_points(*, project: Project) -> list[dict]:
             "active": project.active_model_id == mv.pk, "created_at": mv.created_at.isoformat(),
         })
     return points
+
+
+def prediction_get(*, song, model_id=None):
+    """The latest prediction of the song (or that of model `model_id`); Http404 when there is none."""
+    qs = Prediction.objects.filter(song=song).select_related("model_version")
+    if model_id not in (None, ""):
+        qs = qs.filter(model_version_id=id_or_404(model_id))
+    prediction = qs.order_by("-created_at", "-id").first()
+    if prediction is None:
+        raise Http404("This song has no model prediction yet; run detection first.")
+    return prediction
+
+
+UNSURE_MARGIN = 0.15  # a frame is "unsure" when its probability is this close to the threshold
+UNSURE_MIN_FRAMES = 5
+
+
+def prediction_unsure_regions(*, probabilities, hop: float, threshold: float) -> list[dict]:
+    """The spans where the model is unsure (every frame's probability within UNSURE_MARGIN of the
+    threshold, at least UNSURE_MIN_FRAMES long), most uncertain first
+    (`detector.priority.region_priorities`): the editor's "next unsure region" order."""
+    p = np.asarray(probabilities, np.float32).reshape(-1)
+    unsure = np.abs(p - float(threshold)) < UNSURE_MARGIN
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], unsure.astype(np.int8), [0]])))
+    bounds = [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2], strict=True) if b - a >= UNSURE_MIN_FRAMES]
+    scores = region_priorities(p, bounds)
+    regions = [{"start": round(a * hop, 6), "end": round(b * hop, 6), "uncertainty": round(u, 4)}
+               for (a, b), u in zip(bounds, scores, strict=True)]
+    return sorted(regions, key=lambda r: (-r["uncertainty"], r["start"]))

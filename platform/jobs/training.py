@@ -23,7 +23,8 @@ training path once and registers what came out:
 5. auto-activation only when `adapt` says the new model is better on the development songs
    (`promote`) **and** the project's policy allows it (`auto_activation_decision`); activating
    queues the re-detection of the project's songs (`jobs.registry.model_activate`);
-6. an evaluation report on the test split through `reports.services.report_create`.
+6. an evaluation report on the test split through the `model_registered` hook (common.hooks; the
+   reports app implements it).
 
 The job says, in its log and result, which songs trained the model, which chose its
 post-processing and judged it (development) and which scored it (test).
@@ -42,7 +43,11 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from accounts.models import Project
+from accounts.services import activity_record
+from annotations.services import revision_segments
 from common.errors import ApiError
+from common.hooks import hook_call
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -341,8 +346,6 @@ class _TrainingRun:
         return mv, load_model(path, runtime="torch")
 
     def _item(self, song, revision):
-        from annotations.services import revision_segments
-
         from detector.adapt import SongItem
 
         path = _local_path(song.original, self.workdir / f"song-{song.pk}{song.extension}")
@@ -422,9 +425,6 @@ class _TrainingRun:
     @transaction.atomic
     def _register(self, *, name, kind, base_mv, mode, training_revs, validation_revs, hyper, seed, metrics,
                   trainable, sha, promote, reason, start_id) -> ModelVersion:
-        from accounts.models import Project
-        from accounts.services import activity_record
-
         from jobs.registry import model_activate
 
         job = Job.objects.select_for_update().get(pk=self.job.pk)
@@ -469,20 +469,21 @@ class _TrainingRun:
         return mv
 
     def _report(self, mv) -> tuple[int | None, str]:
-        """Evaluation report of the new model on the test split, through the reports app."""
+        """Evaluation report of the new model on the test split (the reports app implements the
+        ``model_registered`` hook)."""
         if not mv.metrics.get("test_songs"):
             return None, "no verified song in the test split: no report"
-        from reports.services import report_create
-
         self.ctx.progress(0.95, "Evaluating on the test split", force=True)
         try:
-            report = report_create(project=self.project, model_version=mv, songs=None,
+            report_ids = hook_call("model_registered", project=self.project, model_version=mv,
                                    created_by=self.job.created_by, job=self.job)
         except Exception as exc:  # noqa: BLE001 - the model is registered; the report can be redone
             log.exception("report for model %s failed", mv.pk)
             self.ctx.log(f"evaluation report failed: {type(exc).__name__}: {exc}")
             return None, f"evaluation report failed: {exc}"
-        return report.pk, ""
+        if not report_ids:
+            return None, "no evaluation is installed: no report"
+        return report_ids[0], ""
 
 
 class _NotRegistered(ApiError):

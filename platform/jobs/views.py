@@ -3,12 +3,16 @@ validate, call a service, respond."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import PurePosixPath
 
+import numpy as np
 from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.selectors import project_get
+from annotations.selectors import song_for_user
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.schema import paginated
@@ -18,10 +22,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from jobs import launch, selectors
 from jobs.models import JobKind
@@ -364,3 +370,36 @@ def model_checkpoint_page(request, project_id: int, model_id: int):
     if mv is None:
         raise Http404("Not found, or you do not have access to it.")
     return _checkpoint_response(mv)
+
+
+class PredictionView(APIView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter("model", int, description="model version id (default: the latest prediction)"),
+                    OpenApiParameter("encoding", str, enum=["base64", "list"],
+                                     description="base64 (default): little-endian float16 bytes; list: floats")],
+        description="Frame probabilities of the vocal class: frame i covers [i*hop, (i+1)*hop) s. `probabilities` "
+        "is base64 of little-endian IEEE float16 (encoding=base64, default) or a list of floats (encoding=list). "
+        "`unsure_regions`: the spans where the model is unsure, most uncertain first (the editor's order).",
+    )
+    def get(self, request, song_id: int):
+        song = song_for_user(user=request.user, song_id=song_id)
+        prediction = selectors.prediction_get(song=song, model_id=request.query_params.get("model"))
+        encoding = request.query_params.get("encoding", "base64")
+        if encoding not in ("base64", "list"):
+            raise ApiError("encoding must be base64 or list.", code="invalid")
+        with prediction.probabilities.open("rb") as fh:
+            probs = np.load(io.BytesIO(fh.read()), allow_pickle=False).astype("<f2").reshape(-1)
+        post = prediction.postprocess or {}
+        model = prediction.model_version
+        threshold = float(post.get("threshold", 0.5))
+        return Response({
+            "song": song.pk, "model": {"id": model.pk, "name": model.name, "kind": model.kind},
+            "hop": prediction.hop, "n_frames": int(probs.size), "threshold": threshold,
+            "postprocess": post, "segments": prediction.segments, "created_at": prediction.created_at,
+            "unsure_regions": selectors.prediction_unsure_regions(probabilities=probs, hop=prediction.hop,
+                                                                  threshold=threshold),
+            "encoding": encoding,
+            "probabilities": (base64.b64encode(probs.tobytes()).decode("ascii") if encoding == "base64"
+                              else [round(float(p), 4) for p in probs.astype(np.float32)]),
+        })

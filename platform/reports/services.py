@@ -17,6 +17,9 @@ from annotations.models import AnnotationRevision, RevisionState
 from annotations.services import revision_segments
 from common.errors import ApiError
 from django.db import transaction
+from jobs.detection import song_detect
+from jobs.models import ModelVersion, Prediction
+from songs.models import Song, SongStatus, Split
 
 from detector.errors import DetectorError
 from detector.labels import Segment, segments_to_frames, time_to_frame
@@ -38,8 +41,6 @@ def report_create(
     and listed); "current" uses each song's current revision whatever its state. Raises ApiError
     (400) when no song can be evaluated. Nothing is written unless the whole report is computed.
     """
-    from songs.models import Song, SongStatus, Split
-
     if reference not in REFERENCES:
         raise ApiError(f"reference must be 'verified' or 'current', not {reference!r}.", code="invalid_reference")
     if model_version.project_id not in (None, project.pk):
@@ -137,11 +138,14 @@ def report_create(
     return report
 
 
+def report_for_trained_model(*, project, model_version, created_by, job) -> int:
+    """The ``model_registered`` hook (common.hooks): a training job's new model on the test split."""
+    return report_create(project=project, model_version=model_version, songs=None, created_by=created_by,
+                         job=job).pk
+
+
 def evaluate_handler(*, job, ctx) -> dict:
     """`evaluate` job: params {"model": id, "song_ids": [ids]?, "reference": "verified"|"current"?}."""
-    from jobs.models import ModelVersion
-    from songs.models import Song
-
     params = job.params or {}
     model_id = params.get("model", params.get("model_version"))
     try:
@@ -178,18 +182,9 @@ def _reference_revision(*, song, reference: str) -> AnnotationRevision | None:
 
 
 def _prediction_for(*, song, model_version, ctx):
-    from jobs.models import Prediction
-
     prediction = Prediction.objects.filter(song=song, model_version=model_version).first()
     if prediction is not None:
         return prediction
-    try:
-        from jobs.detection import song_detect
-    except ImportError:
-        raise ApiError(
-            f"Model {model_version.name} has not run on {song.title} and detection is not available on this server.",
-            code="detection_unavailable",
-        ) from None
     return song_detect(song=song, model_version=model_version, ctx=None)
 
 
@@ -216,8 +211,6 @@ def _effort_row(*, song, revision, ref: np.ndarray, est: np.ndarray, model_versi
     """Correction effort of the reference against (a) this model's proposal, (b) the model proposal
     the annotators actually started from (the nearest model-made ancestor revision), (c) every
     other model version that has predicted this song."""
-    from jobs.models import Prediction
-
     n = ref.size
     row = {"song": song.pk, "title": song.title, "revision": revision.pk,
            "this_model": metrics.effort(reference=ref, proposal=est), "started_from": None, "models": []}

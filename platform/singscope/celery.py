@@ -35,8 +35,9 @@ def _warm_child(**_kwargs) -> None:
 @worker_ready.connect
 def _start_heartbeat(sender=None, **_kwargs) -> None:
     from common.worker import start_heartbeat
+    from jobs.services import jobs_fail_stale
 
-    start_heartbeat(hostname=getattr(sender, "hostname", None) or "worker")
+    start_heartbeat(hostname=getattr(sender, "hostname", None) or "worker", on_beat=jobs_fail_stale)
 
 
 @worker_shutdown.connect

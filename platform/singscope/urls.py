@@ -11,7 +11,7 @@ handler404 = "common.errors.handler404"
 handler500 = "common.errors.handler500"
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", accounts_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     # Pages link static/favicon.svg; browsers and pages outside base.html (the admin) ask for this one.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from jobs_support import make_songs, make_tiny_model  # noqa: E402
+from factories import TinyModelFactory, songs_by_split
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,8 +24,8 @@ def test_the_training_page_shows_the_curve_live_the_comparison_and_what_activati
     from jobs.detection import song_detect
     from jobs.launch import job_start
 
-    songs = make_songs(project, user)
-    base = make_tiny_model(project, name="in use")
+    songs = songs_by_split(project, user)
+    base = TinyModelFactory(project=project, name="in use")
     for split in songs.values():
         for song in split:
             song_detect(song=song, model_version=base)  # the model in use has predicted every song

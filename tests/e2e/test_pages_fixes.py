@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from jobs_support import make_songs  # noqa: E402
-from reports_support import hand_made_project, model_make, prediction_make  # noqa: E402
+from factories import songs_by_split
+from reports_support import ReportModelFactory, ReportPredictionFactory, hand_made_project  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def test_the_training_job_message_follows_the_job_and_its_parameters_read_as_wor
     from django.utils import timezone
     from jobs.models import Job
 
-    make_songs(project, user)
+    songs_by_split(project, user)
     login(page, user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/jobs/train/new")
     page.select_option('select[name="mode"]', "finetune:full")
@@ -56,11 +56,11 @@ def test_the_compare_page_names_finetune_full(page, live_server, login, user, pr
 
     model, alpha, beta = hand_made_project(project=project, user=user)
     first = report_create(project=project, model_version=model, created_by=user)
-    full = model_make(project=project, name="whole-model", transfer_mode="finetune:full", trainable=90000)
+    full = ReportModelFactory(project=project, name="whole-model", transfer_mode="finetune:full", trainable_parameters=90000)
     p = np.zeros(1000, dtype=np.float16)
     p[200:600] = 1.0
-    prediction_make(song=alpha, model_version=full, probabilities=p)
-    prediction_make(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
+    ReportPredictionFactory(song=alpha, model_version=full, probabilities=p)
+    ReportPredictionFactory(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
     second = report_create(project=project, model_version=full, created_by=user)
     login(page, user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/reports/compare?ids={first.pk},{second.pk}")

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from reports_support import hand_made_project, model_make, prediction_make  # noqa: E402
+from reports_support import ReportModelFactory, ReportPredictionFactory, hand_made_project  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -57,11 +57,11 @@ def test_report_page_shows_its_table_and_plots(page, live_server, login, screens
     assert shot.stat().st_size > 20_000
 
     # Compare with a second model from the report page.
-    other = model_make(project=project, name="baseline-songs-only", transfer_mode="baseline")
+    other = ReportModelFactory(project=project, name="baseline-songs-only", transfer_mode="baseline")
     p = np.zeros(1000, dtype=np.float16)
     p[200:600] = 1.0
-    prediction_make(song=alpha, model_version=other, probabilities=p)
-    prediction_make(song=beta, model_version=other, probabilities=np.zeros(500, dtype=np.float16))
+    ReportPredictionFactory(song=alpha, model_version=other, probabilities=p)
+    ReportPredictionFactory(song=beta, model_version=other, probabilities=np.zeros(500, dtype=np.float16))
     second = report_create(project=project, model_version=other, created_by=user)
     page.reload()
     page.select_option("[data-compare-with]", str(second.pk))

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from jobs_support import make_songs, make_tiny_model  # noqa: E402
+from factories import TinyModelFactory, songs_by_split
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -18,8 +18,8 @@ def test_start_a_training_job_from_the_form_and_watch_it_reach_the_end(
         page, live_server, login, screenshot, celery_worker_process, project, user):
     from jobs.models import Job, ModelVersion
 
-    make_songs(project, user)
-    base = make_tiny_model(project, name="tiny source")
+    songs_by_split(project, user)
+    base = TinyModelFactory(project=project, name="tiny source")
     login(page, "ana")
     page.goto(f"{live_server.url}/projects/{project.pk}/jobs/")
     page.click("text=Train a model")

@@ -22,18 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = r"""
 import json, os, resource, signal, sys
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
-from jobs_support import tiny_bundle_kwargs
+from model_fixtures import BUNDLES
 from detector.checkpoint import save_checkpoint
-from detector.model import CRNN, CRNNConfig
-from detector.config import FeatureConfig
-from detector.features import Normalization
 path, size, limit = sys.argv[3], sys.argv[4], int(sys.argv[5])
-if size == "tiny":
-    kwargs = tiny_bundle_kwargs(0)
-else:  # the default CRNN: about 95 KB
-    fc = FeatureConfig()
-    kwargs = {"model": CRNN(CRNNConfig(n_mels=fc.n_mels)), "feature_config": fc,
-              "normalization": Normalization.identity(fc.n_mels)}
+kwargs = BUNDLES["tiny" if size == "tiny" else "full"](0)  # "default": the default CRNN, about 95 KB
 if limit:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -46,7 +38,7 @@ except Exception as exc:
 
 
 def write(path: Path, *, size: str, limit: int = 0) -> dict:
-    out = subprocess.run([sys.executable, "-c", WRITER, str(ROOT), str(ROOT / "tests" / "web"), str(path), size,
+    out = subprocess.run([sys.executable, "-c", WRITER, str(ROOT), str(ROOT / "tests"), str(path), size,
                           str(limit)], capture_output=True, text=True, timeout=120, env=os.environ | {"OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 import requests
+from factories import SungSongFactory
 from faults_support import token_for
-from jobs_support import make_song
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def test_two_simultaneous_saves_one_wins_one_gets_409_both_recoverable(
 
     bob = make_user("bob")
     membership_set(project=project, user=bob, role=Role.ANNOTATOR)
-    song = make_song(project, title="contested", user=user)
+    song = SungSongFactory(project=project, title="contested", created_by=user)
     base = song.current_revision
     url = f"{live_server.url}/api/songs/{song.pk}/annotation"
     sessions = {}

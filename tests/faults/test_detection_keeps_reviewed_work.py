@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from jobs_support import make_song, make_tiny_model, segments_for  # noqa: E402
+from factories import SungSongFactory, TinyModelFactory, sung_segments
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,12 @@ def test_detection_after_a_reviewer_verified_the_model_revision_keeps_it_current
 
     rita = make_user("rita")
     membership_set(project=project, user=rita, role=Role.REVIEWER)
-    song = make_song(project, title="reviewed", verified=False)
-    revision_create(song=song, segments=segments_for(), author=None, origin="model:first", based_on="current")
+    song = SungSongFactory(project=project, title="reviewed", verified=False)
+    revision_create(song=song, segments=sung_segments(), author=None, origin="model:first", based_on="current")
     verified, _ = revision_review(song=song, reviewer=rita, decision="verify")
     assert verified.origin == "model:first" and verified.state == "verified"
 
-    second = make_tiny_model(project, name="second")
+    second = TinyModelFactory(project=project, name="second")
     song_detect(song=song, model_version=second)
 
     song.refresh_from_db()
@@ -40,8 +40,8 @@ def test_detection_still_refreshes_a_song_only_the_model_has_touched(isolated_me
     from annotations.services import revision_create
     from jobs.detection import song_detect
 
-    song = make_song(project, title="untouched", verified=False)
-    first = revision_create(song=song, segments=segments_for(), author=None, origin="model:first", based_on="current")
-    song_detect(song=song, model_version=make_tiny_model(project, name="second"))
+    song = SungSongFactory(project=project, title="untouched", verified=False)
+    first = revision_create(song=song, segments=sung_segments(), author=None, origin="model:first", based_on="current")
+    song_detect(song=song, model_version=TinyModelFactory(project=project, name="second"))
     song.refresh_from_db()
     assert song.current_revision.origin == "model:second" and song.current_revision.parent_id == first.pk

@@ -17,8 +17,8 @@ import time
 
 import pytest
 import requests
+from factories import SungSongFactory
 from faults_support import Gunicorn, token_for
-from jobs_support import make_song
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -56,7 +56,7 @@ def test_requests_after_all_connections_are_terminated_succeed_and_nothing_is_ha
 
     from detector.labels import Segment, validate_partition
 
-    songs = [make_song(project, title=f"pg {i}", user=user, seed=i) for i in range(4)]
+    songs = [SungSongFactory(project=project, title=f"pg {i}", created_by=user, seed=i) for i in range(4)]
     token = token_for(user)
     server = Gunicorn(workers=2, threads=4, extra_env={"MEDIA_ROOT": str(isolated_media)})
     records: list[tuple[float, float, str, int, int | None]] = []  # (started, ended, kind, status, revision id)

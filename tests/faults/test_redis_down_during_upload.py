@@ -75,11 +75,11 @@ def raw_upload(base_url: str, *, token: str, project_id: int, data: bytes, midwa
 def test_redis_killed_mid_upload_song_is_kept_error_is_clear_and_retry_processes_it(
         redis_broker, live_server, worker_factory, isolated_media, logged_in_client, project, user):
     from django.core.files.storage import default_storage
+    from factories import ActiveModelFactory
     from jobs.models import Job
     from songs.models import Song
-    from songs_support import tiny_model
 
-    tiny_model(project)
+    ActiveModelFactory(project=project)
     worker = worker_factory(extra_env={"CELERY_BROKER_URL": redis_broker.url, "CELERY_RESULT_BACKEND": redis_broker.url,
                                        "MEDIA_ROOT": str(isolated_media)})
     token = token_for(user)

@@ -57,8 +57,8 @@ def test_the_migration_merges_shipped_models_registered_twice_before(project, us
 
     from django.apps import apps
     from django.db import connection
+    from factories import SungSongFactory
     from jobs.models import ModelVersion, Prediction
-    from jobs_support import make_song
     from reports.models import EvaluationReport
 
     migration = importlib.import_module("jobs.migrations.0002_one_row_per_shipped_checkpoint")
@@ -69,7 +69,7 @@ def test_the_migration_merges_shipped_models_registered_twice_before(project, us
         first, dup = (ModelVersion.objects.create(project=None, name=f"default-{i}", kind="source",
                                                   checkpoint_sha256="a" * 64, checkpoint=f"m/{i}.pt") for i in (1, 2))
         child = ModelVersion.objects.create(project=project, name="child", kind="target", parent=dup, checkpoint="c.pt")
-        a, b = make_song(project, title="a", user=user), make_song(project, title="b", user=user)
+        a, b = SungSongFactory(project=project, title="a", created_by=user), SungSongFactory(project=project, title="b", created_by=user)
         Prediction.objects.create(song=a, model_version=first, probabilities="p1.npy")
         Prediction.objects.create(song=a, model_version=dup, probabilities="p2.npy")  # both predicted song a
         Prediction.objects.create(song=b, model_version=dup, probabilities="p3.npy")

@@ -42,11 +42,11 @@ def assert_failed_for_the_kill(body: dict, killed_at: float) -> None:
 
 
 def test_worker_killed_during_detection_then_retry(celery_worker_process, logged_in_client, project, user, settings):
+    from factories import ActiveModelFactory
     from jobs.models import Prediction
-    from songs_support import tiny_model
 
     settings.JOB_STALE_SECONDS = STALE
-    model = tiny_model(project, name="full-size-random")  # the default CRNN size: detection takes a while
+    model = ActiveModelFactory(project=project, name="full-size-random")  # the default CRNN size: detection takes a while
     songs = [long_song(project, title=f"long {i}", seconds=40, seed=i, user=user) for i in range(8)]
     before = snapshot(project)
 
@@ -77,13 +77,14 @@ def test_worker_killed_during_detection_then_retry(celery_worker_process, logged
 
 def test_worker_killed_during_training_then_retry(celery_worker_process, logged_in_client, project, user, settings):
     from django.core.files.storage import default_storage
+    from factories import TinyModelFactory, songs_by_split
     from jobs.models import Job, ModelVersion
     from jobs.training import checkpoint_name, workdir_for
-    from jobs_support import TINY_TRAINING, make_songs, make_tiny_model
+    from jobs_support import TINY_TRAINING
 
     settings.JOB_STALE_SECONDS = STALE
-    make_songs(project, user)
-    base = make_tiny_model(project)
+    songs_by_split(project, user)
+    base = TinyModelFactory(project=project)
     before = snapshot(project)
     params = {**TINY_TRAINING, "epochs": 12, "steps_per_epoch": 4, "name": "after-the-kill"}
     r = logged_in_client.post("/api/jobs/", {"project": project.pk, "kind": "train", "base_model_id": base.pk,

@@ -16,8 +16,8 @@ import os
 import pytest
 import requests
 import schemathesis
+from factories import SungSongFactory
 from hypothesis import HealthCheck, Phase, settings
-from jobs_support import make_song
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -42,14 +42,14 @@ def world(live_server, make_user):
     admin, annotator, stranger = make_user("fuzz-admin"), make_user("fuzz-annotator"), make_user("stranger")
     project = project_create(name="Fuzzed", created_by=admin)
     membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
-    songs = [make_song(project, title=f"song {i}", user=admin, seed=i) for i in range(3)]
+    songs = [SungSongFactory(project=project, title=f"song {i}", created_by=admin, seed=i) for i in range(3)]
     model = ModelVersion.objects.create(project=project, name="fuzz-model", kind="target", checkpoint="m/none.pt")
     report = EvaluationReport.objects.create(project=project, model_version=model, name="fuzz report",
                                              per_song=[{"song": songs[0].pk, "title": "song 0"}], pooled={"f1": 0.5})
     job = Job.objects.create(project=project, kind="detect", state="failed", params={"song_ids": [songs[0].pk]},
                              created_by=admin, error="An earlier failure.")
     theirs = project_create(name="Not yours", created_by=stranger)
-    make_song(theirs, title="their song", user=stranger, seed=9)
+    SungSongFactory(project=theirs, title="their song", created_by=stranger, seed=9)
     ids = {"project_id": project.pk, "song_id": songs[1].pk, "job_id": job.pk, "model_id": model.pk,
            "report_id": report.pk, "revision_id": songs[1].current_revision_id, "user_id": annotator.pk}
     return {"url": live_server.url, "token": Token.objects.create(user=admin).key, "ids": ids}

@@ -5,7 +5,7 @@ server-rendered pages carry no inline script or event-handler attribute the poli
 import re
 
 import pytest
-from jobs_support import make_song
+from factories import SungSongFactory
 
 PAGES = ["/login/", "/", "/my-queue/", "/projects/{p}/", "/projects/{p}/songs/{s}/", "/projects/{p}/jobs/",
          "/projects/{p}/models/", "/projects/{p}/reports/", "/projects/{p}/members/", "/projects/{p}/settings/",
@@ -23,7 +23,7 @@ def site(client, project, user):
     user.is_staff = user.is_superuser = True
     user.save()
     client.force_login(user)
-    song = make_song(project, title="csp", user=user)
+    song = SungSongFactory(project=project, title="csp", created_by=user)
     return client, {"p": project.pk, "s": song.pk}
 
 

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 import soundfile as sf
-from jobs_support import make_song
+from factories import SungSongFactory
 
 # An absolute path with two or more parts (/var/lib/..., /tmp/singscope-import-x/...), or a traceback.
 INTERNALS = re.compile(r"Traceback|File \"|(?<![\w.:/])/(?:[\w.+-]+/)+[\w.+-]*")
@@ -34,7 +34,7 @@ def test_a_failed_detect_job_shows_sentences_to_an_annotator(project, user, make
     from jobs.models import Job
     from jobs.services import job_create, job_run
 
-    song = make_song(project, title="gone", user=user)
+    song = SungSongFactory(project=project, title="gone", created_by=user)
     default_storage.delete(song.original.name)  # the file vanished from storage: the job fails on it
     job = job_create(project=project, kind="detect", params={"song_ids": [song.pk], "model_id": None}, created_by=user)
     Job.objects.filter(pk=job.pk).update(state="queued")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.test import Client
-from jobs_support import make_song
+from factories import SungSongFactory
 
 LIMIT = 2000  # bytes: DATA_UPLOAD_MAX_MEMORY_SIZE for these tests
 
@@ -45,7 +45,7 @@ def test_an_oversize_body_is_a_413_json_error(member, project, user, method, url
     from annotations.models import AnnotationRevision
     from jobs.models import Job
 
-    song = make_song(project, title="s", user=user)
+    song = SungSongFactory(project=project, title="s", created_by=user)
     url = url.format(project=project.pk, song=song.pk)
     before = (Project.objects.count(), AnnotationRevision.objects.count(), Job.objects.count())
     response = getattr(member, method)(url, body, content_type=content_type, HTTP_IF_MATCH="*")
@@ -72,7 +72,7 @@ def test_an_oversize_multipart_field_next_to_an_upload_is_a_413(member, project)
 def test_an_oversize_annotation_import_field_is_a_413(member, project, user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    song = make_song(project, title="s", user=user)
+    song = SungSongFactory(project=project, title="s", created_by=user)
     response = member.post(f"/api/songs/{song.pk}/annotation", {"format": "f" * LIMIT * 3,
                                                                  "file": SimpleUploadedFile("a.lab", b"0\t1\tsing\n")})
     assert response.status_code == 413 and response.json()["code"] == "too_large"

@@ -11,11 +11,9 @@ Pooled: TP 580, FP 200, TN 600, FN 120 (1500 frames).
 
 from __future__ import annotations
 
-import hashlib
-import io
-
+import factory
 import numpy as np
-from django.core.files.base import ContentFile
+from factories import ModelVersionFactory, PredictionFactory, RevisionFactory, SongFactory
 
 NO_SMOOTHING = {"median_s": 0.0, "threshold": 0.5, "hysteresis": None, "min_vocal_s": 0.0, "min_gap_s": 0.0}
 
@@ -38,71 +36,39 @@ def beta_probabilities() -> np.ndarray:
     return p
 
 
-def segments(spec):
-    from detector.labels import Segment
+class ReportModelFactory(ModelVersionFactory):
+    """A target model version as the report tests describe it (no checkpoint file)."""
 
-    return [Segment(a, b, label) for a, b, label in spec]
-
-
-def song_make(*, project, title: str, duration: float, split: str = "test"):
-    from songs.models import Song, SongStatus
-
-    sha = hashlib.sha256(f"{project.pk}:{title}".encode()).hexdigest()
-    return Song.objects.create(
-        project=project, title=title, original=f"projects/{project.pk}/songs/{sha}.wav", original_name=f"{title}.wav",
-        extension=".wav", sha256=sha, duration=duration, sample_rate=16000, channels=1, codec="pcm_s16le",
-        status=SongStatus.READY, split=split,
-    )
+    name = "crnn-v1"
+    transfer_mode = "finetune:L1"
+    trainable_parameters = 20720
+    checkpoint = factory.LazyAttribute(lambda o: f"models/{o.name}.pt")
 
 
-def model_make(*, project, name: str = "crnn-v1", transfer_mode: str = "finetune:L1", trainable: int = 20720):
-    from jobs.models import ModelKind, ModelVersion
+class ReportPredictionFactory(PredictionFactory):
+    """A prediction post-processed with nothing but the 0.5 threshold (the counts above)."""
 
-    return ModelVersion.objects.create(
-        project=project, name=name, kind=ModelKind.TARGET, transfer_mode=transfer_mode,
-        trainable_parameters=trainable, checkpoint=f"models/{name}.pt",
-    )
-
-
-def prediction_make(*, song, model_version, probabilities: np.ndarray, postprocess: dict | None = None):
-    from jobs.models import Prediction
-
-    from detector.labels import frames_to_segments
-
-    buf = io.BytesIO()
-    np.save(buf, probabilities.astype(np.float16))
-    prediction = Prediction(
-        song=song, model_version=model_version, hop=0.01, n_frames=probabilities.size,
-        postprocess=postprocess or NO_SMOOTHING,
-        segments=[s.to_dict() for s in frames_to_segments(probabilities >= 0.5, duration=song.duration)],
-    )
-    prediction.probabilities.save(f"predictions/{song.pk}-{model_version.pk}.npy", ContentFile(buf.getvalue()), save=False)
-    prediction.save()
-    return prediction
+    postprocess = factory.LazyFunction(lambda: dict(NO_SMOOTHING))
 
 
 def verified_reference(*, song, spec, author, model_version=None):
     """Revision 1: the model's proposal (origin model:<id>, draft) when model_version is given;
     then the human correction, verified."""
-    from annotations.services import revision_create
     from jobs.models import Prediction
 
     if model_version is not None:
         prediction = Prediction.objects.get(song=song, model_version=model_version)
-        revision_create(
-            song=song, segments=segments([(s["start"], s["end"], s["label"]) for s in prediction.segments]),
-            author=None, origin=f"model:{model_version.pk}", state="draft",
-        )
-    return revision_create(song=song, segments=segments(spec), author=author, origin="human", state="verified")
+        RevisionFactory(song=song, segments=prediction.segments, author=None, origin=f"model:{model_version.pk}")
+    return RevisionFactory(song=song, segments=spec, author=author, state="verified")
 
 
 def hand_made_project(*, project, user):
     """Two test-split songs with verified references and predictions of one model (see module doc)."""
-    model = model_make(project=project)
-    alpha = song_make(project=project, title="Alpha", duration=10.0)
-    beta = song_make(project=project, title="Beta", duration=5.0)
-    prediction_make(song=alpha, model_version=model, probabilities=alpha_probabilities())
-    prediction_make(song=beta, model_version=model, probabilities=beta_probabilities())
+    model = ReportModelFactory(project=project)
+    alpha = SongFactory(project=project, title="Alpha", duration=10.0, split="test")
+    beta = SongFactory(project=project, title="Beta", duration=5.0, split="test")
+    ReportPredictionFactory(song=alpha, model_version=model, probabilities=alpha_probabilities())
+    ReportPredictionFactory(song=beta, model_version=model, probabilities=beta_probabilities())
     verified_reference(song=alpha, spec=ALPHA_REF, author=user, model_version=model)
     verified_reference(song=beta, spec=BETA_REF, author=user, model_version=model)
     return model, alpha, beta

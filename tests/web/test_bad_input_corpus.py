@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import songs_support as ss  # noqa: E402
-from jobs_support import make_song  # noqa: E402
+from factories import SungSongFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ CASES = [
 def world(settings, isolated_media, project, user, make_user, logged_in_client):
     from accounts.services import project_create
 
-    song = make_song(project, title="corpus song", user=user)
+    song = SungSongFactory(project=project, title="corpus song", created_by=user)
     from annotations.services import revision_create, revision_segments
 
     first = song.current_revision

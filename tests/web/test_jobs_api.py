@@ -5,19 +5,20 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from jobs_support import TINY_TRAINING, make_song, make_songs, make_tiny_model
+from factories import SungSongFactory, TinyModelFactory, songs_by_split
+from jobs_support import TINY_TRAINING
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def songs(project, user):
-    return make_songs(project, user)
+    return songs_by_split(project, user)
 
 
 @pytest.fixture
 def base(project):
-    return make_tiny_model(project)
+    return TinyModelFactory(project=project)
 
 
 def post(client, url, data=None):
@@ -72,7 +73,7 @@ def test_bad_training_parameters_are_400_with_a_sentence_and_queue_nothing(logge
 
 
 def test_training_without_verified_train_songs_is_refused(logged_in_client, project, user):
-    make_song(project, title="unverified", split="train", verified=False, user=user)
+    SungSongFactory(project=project, title="unverified", split="train", verified=False, created_by=user)
     r = post(logged_in_client, "/api/jobs/", {"kind": "train", "project": project.pk})
     assert r.status_code == 400 and r.json()["code"] == "no_training_data"
 
@@ -89,7 +90,7 @@ def test_detect_rejects_songs_of_other_projects_and_unknown_kinds(logged_in_clie
     from accounts.services import project_create
 
     other = project_create(name="other", created_by=make_user("bo"))
-    foreign = make_song(other, title="foreign", verified=False)
+    foreign = SungSongFactory(project=other, title="foreign", verified=False)
     r = post(logged_in_client, "/api/jobs/", {"kind": "detect", "project": project.pk, "song_ids": [foreign.pk]})
     assert r.status_code == 400 and r.json()["code"] == "unknown_song"
     r = post(logged_in_client, "/api/jobs/", {"kind": "mine-bitcoin", "project": project.pk})
@@ -211,7 +212,7 @@ def test_models_list_detail_checkpoint_download_and_activate(logged_in_client, p
 
 
 def test_a_shipped_model_is_activated_per_project(logged_in_client, project):
-    shipped = make_tiny_model(None, name="shipped", shipped=True)
+    shipped = TinyModelFactory(project=None, name="shipped")
     assert post(logged_in_client, f"/api/models/{shipped.pk}/activate").status_code == 400
     r = post(logged_in_client, f"/api/models/{shipped.pk}/activate", {"project": project.pk})
     assert r.status_code == 200
@@ -267,7 +268,7 @@ def test_retrain_trigger_queues_one_job_after_n_new_verified_songs(project, user
     project.save()
     assert verified_since_last_model(project=project) == 3  # 2 train + 1 validation; the test song never counts
     assert retrain_maybe_trigger(project=project) is None  # 3 < 4
-    make_song(project, title="third", split="train", user=user, seed=9)
+    SungSongFactory(project=project, title="third", split="train", created_by=user, seed=9)
     job = retrain_maybe_trigger(project=project)
     assert job is not None and job.kind == "train" and job.params["trigger"] == "retrain" and job.created_by is None
     assert retrain_maybe_trigger(project=project) is None  # one training job at a time
@@ -321,11 +322,11 @@ def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
     project.retrain_after_verified = 4  # 3 verified songs (train + validation) + the one verified here
     project.verifier_must_differ = False  # one user submits and verifies here; the review policy is not under test
     project.save()
-    third = make_song(project, title="third", split="train", user=user, seed=9, verified=False)
+    third = SungSongFactory(project=project, title="third", split="train", created_by=user, seed=9, verified=False)
     from annotations.services import revision_create
-    from jobs_support import segments_for
+    from factories import sung_segments
 
-    revision_create(song=third, segments=segments_for(), author=user, origin="human", state="submitted")
+    revision_create(song=third, segments=sung_segments(), author=user, origin="human", state="submitted")
     assert not Job.objects.filter(kind="train").exists()
     with django_capture_on_commit_callbacks(execute=True):
         r = post(logged_in_client, f"/api/songs/{third.pk}/annotation/review", {"decision": "verify"})

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-from jobs_support import TINY_TRAINING, make_song, make_songs, make_tiny_model
+from factories import SungSongFactory, TinyModelFactory, songs_by_split
+from jobs_support import TINY_TRAINING
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -23,8 +24,8 @@ def _one_torch_thread(monkeypatch):
 
 @pytest.fixture
 def data(project, user):
-    songs = make_songs(project, user)
-    base = make_tiny_model(project)
+    songs = songs_by_split(project, user)
+    base = TinyModelFactory(project=project)
     return {"songs": songs, "base": base}
 
 
@@ -112,9 +113,9 @@ def test_without_development_songs_nothing_is_judged_on_training_songs_and_nothi
     (never one measured on the training songs) and no automatic activation, and the job says why."""
     from jobs.models import ModelVersion
 
-    make_song(project, title="one", split="train", user=user, seed=1)
-    make_song(project, title="two", split="unassigned", user=user, seed=2)  # no split: a training song too
-    base = make_tiny_model(project)
+    SungSongFactory(project=project, title="one", split="train", created_by=user, seed=1)
+    SungSongFactory(project=project, title="two", split="unassigned", created_by=user, seed=2)  # no split: a training song too
+    base = TinyModelFactory(project=project)
     project.active_model = base
     project.auto_activate_margin = -1.0
     project.save()
@@ -134,10 +135,10 @@ def test_without_development_songs_nothing_is_judged_on_training_songs_and_nothi
 def test_without_a_validation_split_development_songs_are_held_out_automatically(project, user):
     from jobs.models import ModelVersion
 
-    songs = [make_song(project, title=f"song {i}", split="train" if i % 2 else "unassigned", user=user, seed=i)
+    songs = [SungSongFactory(project=project, title=f"song {i}", split="train" if i % 2 else "unassigned", created_by=user, seed=i)
              for i in range(1, 5)]
-    make_song(project, title="not verified", split="train", user=user, seed=9, verified=False)
-    base = make_tiny_model(project)
+    SungSongFactory(project=project, title="not verified", split="train", created_by=user, seed=9, verified=False)
+    base = TinyModelFactory(project=project)
     job = run(start(project, user, base_model_id=base.pk))
     assert job.state == "succeeded", (job.error, job.log)
     mv = ModelVersion.objects.get(pk=job.result["model_id"])

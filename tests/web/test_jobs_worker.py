@@ -8,7 +8,8 @@ import time
 
 import pytest
 from django.core.files.storage import default_storage
-from jobs_support import TINY_TRAINING, make_songs, make_tiny_model, wait_for
+from factories import TinyModelFactory, songs_by_split
+from jobs_support import TINY_TRAINING, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -17,7 +18,7 @@ LONG_TRAINING = {**TINY_TRAINING, "epochs": 200, "steps_per_epoch": 4}
 
 @pytest.fixture
 def data(project, user):
-    return {"songs": make_songs(project, user), "base": make_tiny_model(project)}
+    return {"songs": songs_by_split(project, user), "base": TinyModelFactory(project=project)}
 
 
 def job_json(client, job):
@@ -80,7 +81,7 @@ def test_activating_a_model_re_detects_the_projects_songs_on_the_worker(
     and leaves the new model's proposal where no person worked and its prediction beside human work."""
     from jobs.models import Prediction
 
-    new = make_tiny_model(project, name="newly trained", seed=4)
+    new = TinyModelFactory(project=project, name="newly trained", weights_seed=4)
     r = logged_in_client.post(f"/api/models/{new.pk}/activate", {}, content_type="application/json")
     assert r.status_code == 200, r.content
     job = r.json()["redetect_job"]

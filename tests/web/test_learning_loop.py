@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from jobs_support import make_song, make_tiny_model
+from factories import SungSongFactory, TinyModelFactory
 
 LAB = "1.000\t2.400\tsing\n3.100\t4.300\tsing\n"
 
@@ -45,7 +45,7 @@ def test_an_admin_imports_a_reference_straight_to_verified_in_one_call(logged_in
     from annotations.models import AnnotationRevision
     from jobs.models import Job
 
-    song = make_song(project, title="reference", verified=False)
+    song = SungSongFactory(project=project, title="reference", verified=False)
     project.retrain_after_verified = 1
     project.save()
     with django_capture_on_commit_callbacks(execute=True):
@@ -68,7 +68,7 @@ def test_an_admin_imports_a_reference_straight_to_verified_in_one_call(logged_in
 def test_only_admins_import_straight_to_verified_others_get_a_403_sentence(client, project, make_user, role):
     from annotations.models import AnnotationRevision
 
-    song = make_song(project, title="reference", verified=False)
+    song = SungSongFactory(project=project, title="reference", verified=False)
     client.force_login(member(make_user, project, role, role))
     r = client.post(f"/api/songs/{song.pk}/annotation",
                     {"file": SimpleUploadedFile("ref.lab", LAB.encode()), "state": "verified"})
@@ -81,7 +81,7 @@ def test_only_admins_import_straight_to_verified_others_get_a_403_sentence(clien
 
 @pytest.mark.django_db
 def test_an_unknown_import_state_is_a_400_sentence(logged_in_client, project):
-    song = make_song(project, title="reference", verified=False)
+    song = SungSongFactory(project=project, title="reference", verified=False)
     r = logged_in_client.post(f"/api/songs/{song.pk}/annotation",
                               {"file": SimpleUploadedFile("ref.lab", LAB.encode()), "state": "approved"})
     assert r.status_code == 400 and r.json()["code"] and "state" in r.json()["error"]
@@ -94,8 +94,8 @@ def test_an_unknown_import_state_is_a_400_sentence(logged_in_client, project):
 def test_activating_a_model_queues_one_detect_job_over_the_projects_songs(logged_in_client, project, user):
     from jobs.models import Job
 
-    songs = [make_song(project, title=f"s{i}", verified=i == 0, seed=i) for i in range(3)]
-    old, new = make_tiny_model(project, name="old"), make_tiny_model(project, name="new", seed=1)
+    songs = [SungSongFactory(project=project, title=f"s{i}", verified=i == 0, seed=i) for i in range(3)]
+    old, new = TinyModelFactory(project=project, name="old"), TinyModelFactory(project=project, name="new", weights_seed=1)
     project.active_model = old
     project.save()
     r = logged_in_client.post(f"/api/models/{new.pk}/activate", {}, content_type="application/json")
@@ -120,20 +120,20 @@ def test_activating_a_model_queues_one_detect_job_over_the_projects_songs(logged
 def test_the_redetection_proposes_where_only_a_model_worked_and_keeps_human_work(logged_in_client, project, user,
                                                                                  monkeypatch):
     from annotations.services import revision_create
+    from factories import sung_segments
     from jobs.detection import song_detect
     from jobs.models import Job, Prediction
     from jobs.services import job_run
-    from jobs_support import segments_for
 
     monkeypatch.setattr("jobs.services.job_enqueue", lambda **_: None)  # run here, not on a worker
-    old, new = make_tiny_model(project, name="old"), make_tiny_model(project, name="new", seed=3)
-    model_only = make_song(project, title="model only", verified=False, seed=1)
-    verified = make_song(project, title="verified by a person", verified=True, user=user, seed=2)
-    edited = make_song(project, title="edited draft", verified=False, seed=3)
-    untouched = make_song(project, title="never detected", verified=False, seed=4)
+    old, new = TinyModelFactory(project=project, name="old"), TinyModelFactory(project=project, name="new", weights_seed=3)
+    model_only = SungSongFactory(project=project, title="model only", verified=False, seed=1)
+    verified = SungSongFactory(project=project, title="verified by a person", verified=True, created_by=user, seed=2)
+    edited = SungSongFactory(project=project, title="edited draft", verified=False, seed=3)
+    untouched = SungSongFactory(project=project, title="never detected", verified=False, seed=4)
     for song in (model_only, verified, edited):
         song_detect(song=song, model_version=old)
-    revision_create(song=edited, segments=segments_for(), author=user, origin="human", based_on="current")
+    revision_create(song=edited, segments=sung_segments(), author=user, origin="human", based_on="current")
     for song in (verified, edited):
         song.refresh_from_db()
     human_revisions = {verified.pk: verified.current_revision_id, edited.pk: edited.current_revision_id}
@@ -176,7 +176,7 @@ def test_the_redetection_proposes_where_only_a_model_worked_and_keeps_human_work
 
 @pytest.mark.django_db
 def test_the_changes_of_a_model_never_activated_say_so(logged_in_client, project):
-    model = make_tiny_model(project, name="never active")
+    model = TinyModelFactory(project=project, name="never active")
     r = logged_in_client.get(f"/api/models/{model.pk}/changes")
     assert r.status_code == 200 and r.json()["activated"] is False and r.json()["songs"] == []
 
@@ -198,9 +198,9 @@ def queue(project, user):
     from songs.models import Song
 
     frames = 500
-    songs = {name: make_song(project, title=name, verified=name == "d", user=user, seed=i)
+    songs = {name: SungSongFactory(project=project, title=name, verified=name == "d", created_by=user, seed=i)
              for i, name in enumerate("abcde")}
-    previous, active = make_tiny_model(project, name="previous"), make_tiny_model(project, name="active", seed=1)
+    previous, active = TinyModelFactory(project=project, name="previous"), TinyModelFactory(project=project, name="active", weights_seed=1)
     model_activate(project=project, model_version=previous, actor=user)
     model_activate(project=project, model_version=active, actor=user)
     store_prediction(songs["a"], active, np.full(frames, 0.5))
@@ -256,13 +256,13 @@ def test_my_queue_puts_the_songs_that_teach_most_first(logged_in_client, project
 
 @pytest.mark.django_db
 def test_the_editors_unsure_regions_come_most_uncertain_first(logged_in_client, project):
-    song = make_song(project, title="unsure", verified=False)
+    song = SungSongFactory(project=project, title="unsure", verified=False)
     probs = np.full(500, 0.02)
     probs[50:100] = 0.60   # uncertainty 0.8
     probs[200:260] = 0.50  # 1.0
     probs[300:340] = 0.42  # 0.84
     probs[400:402] = 0.5   # too short to be a region
-    store_prediction(song, make_tiny_model(project), probs)
+    store_prediction(song, TinyModelFactory(project=project), probs)
     r = logged_in_client.get(f"/api/songs/{song.pk}/prediction")
     regions = r.json()["unsure_regions"]
     assert [(x["start"], x["end"]) for x in regions] == [(2.0, 2.6), (3.0, 3.4), (0.5, 1.0)]

@@ -2,7 +2,7 @@
 and a second report reuses those predictions."""
 
 import pytest
-from jobs_support import make_song, make_tiny_model
+from factories import SungSongFactory, TinyModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,8 +12,8 @@ def test_report_runs_missing_predictions_then_reuses_them(project, user):
     from jobs.models import Prediction
     from reports.services import report_create
 
-    songs = [make_song(project, title=f"test song {i}", split="test", user=user, seed=i) for i in (1, 2)]
-    model = make_tiny_model(project, name="tiny")
+    songs = [SungSongFactory(project=project, title=f"test song {i}", split="test", created_by=user, seed=i) for i in (1, 2)]
+    model = TinyModelFactory(project=project, name="tiny")
     assert not Prediction.objects.exists()
     first = report_create(project=project, model_version=model, created_by=user)
     predictions = {p.song_id: p.pk for p in Prediction.objects.filter(model_version=model)}
@@ -31,10 +31,10 @@ def test_a_song_the_model_cannot_read_is_skipped_with_the_reason(project, user):
     from django.core.files.base import ContentFile
     from reports.services import report_create
 
-    good = make_song(project, title="good", split="test", user=user, seed=1)
-    bad = make_song(project, title="broken", split="test", user=user, seed=2)
+    good = SungSongFactory(project=project, title="good", split="test", created_by=user, seed=1)
+    bad = SungSongFactory(project=project, title="broken", split="test", created_by=user, seed=2)
     bad.original.save("broken.wav", ContentFile(b"RIFF not really a wave file" * 10), save=True)
-    report = report_create(project=project, model_version=make_tiny_model(project), created_by=user)
+    report = report_create(project=project, model_version=TinyModelFactory(project=project), created_by=user)
     assert [s["song"] for s in report.songs] == [good.pk]
     assert [s["title"] for s in report.skipped] == ["broken"]
     assert report.skipped[0]["reason"].startswith("the model could not run on it:")

@@ -6,7 +6,8 @@ import io
 import re
 
 import pytest
-from reports_support import ALPHA_REF, hand_made_project, model_make, prediction_make, segments
+from factories import JobFactory, RevisionFactory, SongFactory, as_segments
+from reports_support import ALPHA_REF, ReportModelFactory, ReportPredictionFactory, hand_made_project
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,7 @@ def test_a_later_edit_of_a_revision_does_not_change_an_existing_report(logged_in
     old_revision = alpha.current_revision_id
 
     # Someone corrects Alpha again (all vocal from 2 to 7 s) and verifies it.
-    revision_create(song=alpha, segments=segments([(0, 2, "non-vocal"), (2, 7, "vocal"), (7, 10, "non-vocal")]),
+    revision_create(song=alpha, segments=as_segments([(0, 2, "non-vocal"), (2, 7, "vocal"), (7, 10, "non-vocal")]),
                     author=user, origin="human", state="verified", based_on=alpha.current_revision)
     alpha.refresh_from_db()
     assert alpha.current_revision_id != old_revision
@@ -151,11 +152,11 @@ def test_effort_shows_how_the_work_changes_across_model_versions(project, user, 
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    better = model_make(project=project, name="crnn-v2")
+    better = ReportModelFactory(project=project, name="crnn-v2")
     p = np.zeros(1000, dtype=np.float16)
     p[200:600] = 1.0  # exactly Alpha's reference
-    prediction_make(song=alpha, model_version=better, probabilities=p)
-    prediction_make(song=beta, model_version=better, probabilities=np.zeros(500, dtype=np.float16))
+    ReportPredictionFactory(song=alpha, model_version=better, probabilities=p)
+    ReportPredictionFactory(song=beta, model_version=better, probabilities=np.zeros(500, dtype=np.float16))
     v2 = report_create(project=project, model_version=better, created_by=user)
     table = report_effort_table(report=v2)
     assert [c["name"] for c in table["columns"]] == ["crnn-v1", "crnn-v2"]
@@ -165,14 +166,12 @@ def test_effort_shows_how_the_work_changes_across_model_versions(project, user, 
 
 def test_songs_without_a_verified_revision_are_skipped_and_listed(project, user):
     from reports.services import report_create
-    from reports_support import alpha_probabilities, song_make
+    from reports_support import alpha_probabilities
 
     model, alpha, beta = hand_made_project(project=project, user=user)
-    gamma = song_make(project=project, title="Gamma", duration=10.0)
-    prediction_make(song=gamma, model_version=model, probabilities=alpha_probabilities())
-    from annotations.services import revision_create
-
-    revision_create(song=gamma, segments=segments(ALPHA_REF), author=user, origin="human", state="draft")
+    gamma = SongFactory(project=project, title="Gamma", duration=10.0, split="test")
+    ReportPredictionFactory(song=gamma, model_version=model, probabilities=alpha_probabilities())
+    RevisionFactory(song=gamma, segments=ALPHA_REF, author=user, origin="human", state="draft")
     report = report_create(project=project, model_version=model, created_by=user)
     assert [s["title"] for s in report.skipped] == ["Gamma"] and "no verified revision" in report.skipped[0]["reason"]
     assert report.pooled["songs"] == 2
@@ -185,19 +184,18 @@ def test_nothing_to_evaluate_is_a_readable_error_and_writes_nothing(project, use
     from reports.models import EvaluationReport
     from reports.services import report_create
 
-    model = model_make(project=project)
+    model = ReportModelFactory(project=project)
     with pytest.raises(ApiError, match="no songs in the test split"):
         report_create(project=project, model_version=model, created_by=user)
     assert not EvaluationReport.objects.exists()
 
 
 def test_evaluate_handler_runs_a_job_and_returns_the_report(project, user):
-    from jobs.models import Job
     from reports.models import EvaluationReport
     from reports.services import evaluate_handler
 
     model, alpha, beta = hand_made_project(project=project, user=user)
-    job = Job.objects.create(project=project, kind="evaluate", params={"model": model.pk, "song_ids": [beta.pk]}, created_by=user)
+    job = JobFactory(project=project, kind="evaluate", params={"model": model.pk, "song_ids": [beta.pk]}, created_by=user)
 
     class Ctx:
         lines, steps = [], []
@@ -231,7 +229,7 @@ def test_evaluate_form_queues_an_evaluate_job(logged_in_client, project, user, d
 
 
 def test_evaluate_form_explains_a_project_without_test_songs(logged_in_client, project):
-    model_make(project=project)
+    ReportModelFactory(project=project)
     from jobs.models import ModelVersion
 
     response = logged_in_client.post(f"/projects/{project.pk}/reports/", {"model": ModelVersion.objects.get().pk, "reference": "verified"})
@@ -256,13 +254,13 @@ def test_comparison_puts_models_side_by_side_in_table_1_and_table_2_layouts(logg
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    baseline = model_make(project=project, name="baseline-songs-only", transfer_mode="baseline", trainable=20720)
-    fixed = model_make(project=project, name="fixed-L2", transfer_mode="fixed:L2", trainable=13330)
+    baseline = ReportModelFactory(project=project, name="baseline-songs-only", transfer_mode="baseline", trainable_parameters=20720)
+    fixed = ReportModelFactory(project=project, name="fixed-L2", transfer_mode="fixed:L2", trainable_parameters=13330)
     p = np.zeros(1000, dtype=np.float16)
     p[200:600] = 1.0
     for m in (baseline, fixed):
-        prediction_make(song=alpha, model_version=m, probabilities=p)
-        prediction_make(song=beta, model_version=m, probabilities=np.zeros(500, dtype=np.float16))
+        ReportPredictionFactory(song=alpha, model_version=m, probabilities=p)
+        ReportPredictionFactory(song=beta, model_version=m, probabilities=np.zeros(500, dtype=np.float16))
     r_base = report_create(project=project, model_version=baseline, created_by=user)
     r_fixed = report_create(project=project, model_version=fixed, created_by=user)
     response = logged_in_client.get(f"/projects/{project.pk}/reports/compare?ids={r_base.pk},{report.pk},{r_fixed.pk}")
@@ -330,11 +328,11 @@ def test_comparison_names_finetune_full_the_shipped_recipe(logged_in_client, pro
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    full = model_make(project=project, name="whole-model", transfer_mode="finetune:full", trainable=90000)
+    full = ReportModelFactory(project=project, name="whole-model", transfer_mode="finetune:full", trainable_parameters=90000)
     p = np.zeros(1000, dtype=np.float16)
     p[200:600] = 1.0
-    prediction_make(song=alpha, model_version=full, probabilities=p)
-    prediction_make(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
+    ReportPredictionFactory(song=alpha, model_version=full, probabilities=p)
+    ReportPredictionFactory(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
     r_full = report_create(project=project, model_version=full, created_by=user)
     html = logged_in_client.get(f"/projects/{project.pk}/reports/compare?ids={report.pk},{r_full.pk}").content.decode()
     table1 = re.search(r'<table class="report-table table1" id="table1">(.*?)</table>', html, re.S).group(1)

@@ -83,10 +83,10 @@ def test_an_annotator_may_edit_the_title_but_not_the_split_or_delete(client, pro
 
 
 def test_delete_removes_the_row_and_every_file(logged_in_client, project, song, settings):
-    from songs_support import tiny_model
+    from factories import ActiveModelFactory
     from test_songs_processing import run_process_job
 
-    tiny_model(project)
+    ActiveModelFactory(project=project)
     run_process_job(song.pk)
     song.refresh_from_db()
     assert song.peaks.name and song.predictions.exists()
@@ -181,10 +181,10 @@ def test_bulk_set_split_detect_and_delete(logged_in_client, project, settings):
 def test_bulk_detect_checks_the_model_as_post_jobs_does(logged_in_client, project, user, make_user):
     """Another project's model or a missing one: 400 unknown_model from both, and no job is queued."""
     from accounts.services import project_create
+    from factories import SungSongFactory
     from jobs.models import ModelVersion
-    from jobs_support import make_song
 
-    song = make_song(project, title="ready", user=user)
+    song = SungSongFactory(project=project, title="ready", created_by=user)
     other = project_create(name="theirs", created_by=make_user("bo"))
     theirs = ModelVersion.objects.create(project=other, name="theirs", kind="target", checkpoint="m/t.pt")
     mine = ModelVersion.objects.create(project=project, name="mine", kind="target", checkpoint="m/m.pt")

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from factories import ActiveModelFactory
 from jobs.models import Job, JobState, Prediction
 from songs.models import Song
-from songs_support import encode, media_files, tiny_model, wav_bytes
+from songs_support import encode, media_files, wav_bytes
 
 FORMATS = ["wav", "flac", "ogg", "opus", "mp3", "m4a", "aiff"]
 
@@ -47,7 +48,7 @@ def run_process_job(song_id):
 
 @pytest.mark.django_db
 def test_processing_makes_peaks_a_prediction_and_a_model_revision(logged_in_client, project, settings):
-    mv = tiny_model(project)
+    mv = ActiveModelFactory(project=project)
     body = upload(logged_in_client, project, "tone.wav", wav_bytes(4.0))
     job = run_process_job(body["id"])
     assert job.state == JobState.SUCCEEDED, job.error
@@ -115,7 +116,6 @@ def test_without_any_model_the_song_is_ready_and_says_detection_was_skipped(logg
 def test_the_shipped_default_model_is_registered_once_and_used(logged_in_client, project, monkeypatch, tmp_path):
     from jobs import detection
     from jobs.models import ModelVersion
-    from songs_support import tiny_model as _unused  # noqa: F401
 
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
@@ -153,7 +153,7 @@ def test_an_aiff_gets_a_flac_rendition_the_browser_can_play(logged_in_client, pr
 @pytest.mark.django_db
 def test_a_file_that_breaks_during_processing_fails_with_a_reason_and_leaves_no_half_made_files(
         logged_in_client, project, settings):
-    tiny_model(project)
+    ActiveModelFactory(project=project)
     body = upload(logged_in_client, project, "tone.flac", encode("flac", 6.0))
     song = Song.objects.get(pk=body["id"])
     original = Path(settings.MEDIA_ROOT) / song.original.name
@@ -181,7 +181,7 @@ def test_a_dead_process_job_shows_the_song_as_failed_with_the_jobs_reason(logged
 
 @pytest.mark.django_db
 def test_a_detect_job_runs_over_the_selected_songs(logged_in_client, project):
-    mv = tiny_model(project)
+    mv = ActiveModelFactory(project=project)
     ids = [upload(logged_in_client, project, f"s{i}.wav", wav_bytes(2.0, seed=i))["id"] for i in range(2)]
     for i in ids:
         run_process_job(i)
@@ -198,7 +198,7 @@ def test_a_detect_job_runs_over_the_selected_songs(logged_in_client, project):
 @pytest.mark.django_db(transaction=True)
 def test_every_format_becomes_ready_with_the_right_duration_through_a_real_worker(
         celery_worker_process, logged_in_client, project, settings):
-    tiny_model(project)
+    ActiveModelFactory(project=project)
     expected = {}
     for i, fmt in enumerate(FORMATS):
         body = upload(logged_in_client, project, f"song-{fmt}.{fmt}", encode(fmt, 3.0, seed=i))

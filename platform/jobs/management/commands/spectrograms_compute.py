@@ -3,9 +3,9 @@ ready songs processed before Singscope stored spectrograms (the editor says "not
 them). Songs that already have one are skipped unless named with --song."""
 
 from django.core.management.base import BaseCommand
-
 from songs.models import Song, SongStatus
-from songs.processing import spectrogram_compute
+
+from jobs.processing import spectrogram_compute
 
 
 class Command(BaseCommand):

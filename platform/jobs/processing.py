@@ -1,0 +1,159 @@
+"""The `process` job of an upload: probe, one decoding pass (waveform peaks + detector features),
+a browser-playable rendition when the original is not one, detection with the active/default
+model, then status ready. On failure the song is `failed` with a readable reason and every file
+this job made is removed (the original stays, so the user can see what failed and delete it)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common.errors import public_text
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from songs.files import local_path, song_dir, storage_delete
+from songs.models import Song, SongStatus
+from songs.peaks import PEAKS_SAMPLE_RATE, PeakAccumulator, peaks_document, peaks_gzip
+from songs.processing import needs_rendition, rendition_make, signature_values, spectrogram_save
+
+from detector.audio import probe, stream
+from detector.config import DEFAULT_FEATURES
+from detector.errors import DetectorError
+from detector.features import logmel_blocks
+from detector.inference import predict_features
+from detector.postprocess import segments_from_probabilities
+from jobs.detection import bundle_load, model_version_for_project, prediction_store
+from jobs.services import JobCancelled
+
+log = logging.getLogger(__name__)
+
+
+def spectrogram_compute(*, song: Song) -> str:
+    """Decode the song again and store its spectrogram (for songs processed before spectrograms
+    were stored); the features are those of the project's model (or the default front end)."""
+    mv = model_version_for_project(song.project)
+    config = bundle_load(mv).feature_config if mv is not None else DEFAULT_FEATURES
+    with local_path(song.original.name) as path:
+        info = probe(path)
+        blocks = stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=settings.MAX_AUDIO_MINUTES * 60, info=info,
+                        stereo=config.stereo_input)
+        parts = list(logmel_blocks(blocks, config=config))
+    features = np.concatenate(parts) if parts else np.zeros((0, config.n_mels), np.float32)
+    old = song.spectrogram.name
+    name = spectrogram_save(song=song, features=features, config=config,
+                            duration=float(song.duration or len(features) / 100))
+    Song.objects.filter(pk=song.pk).update(spectrogram=name, signature=signature_values(features))
+    song.spectrogram.name = name
+    song.signature = signature_values(features)
+    if old and old != name:
+        storage_delete(old)
+    return name
+
+
+def song_process_handler(*, job, ctx) -> dict:
+    song = Song.objects.filter(pk=job.params.get("song_id"), project=job.project).select_related("project").first()
+    if song is None:
+        return {"message": "The song was deleted before it was processed"}
+    made: list[str] = []
+    previous = [song.peaks.name, song.playable.name, song.spectrogram.name]  # a re-run replaces these once it succeeds
+    timings: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        ctx.progress(0.01, "Reading the audio", force=True)
+        with local_path(song.original.name) as path:
+            info = probe(path)
+            mv = model_version_for_project(song.project)
+            bundle = bundle_load(mv) if mv is not None else None
+            peaks = PeakAccumulator()
+            max_duration = settings.MAX_AUDIO_MINUTES * 60
+
+            stereo = bundle is not None and bundle.feature_config.stereo_input
+
+            def blocks():
+                for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info, stereo=stereo):
+                    peaks.push(block.mean(axis=1, dtype=np.float32) if stereo else block)
+                    ctx.progress(0.05 + 0.6 * min(1.0, peaks.n_samples / PEAKS_SAMPLE_RATE / info.duration),
+                                 "Decoding, waveform" + (" and features" if bundle is not None else ""))
+                    yield block
+
+            # The log-mel features are the model's input and the stored spectrogram (the model's own
+            # view of the song); without a model, the detector's default front end.
+            feature_config = bundle.feature_config if bundle is not None else DEFAULT_FEATURES
+            parts = list(logmel_blocks(blocks(), config=feature_config))
+            features = np.concatenate(parts) if parts else np.zeros((0, feature_config.n_mels), np.float32)
+            duration = peaks.n_samples / PEAKS_SAMPLE_RATE
+            timings["decode"] = time.perf_counter() - t0
+
+            t = time.perf_counter()
+            doc = peaks_document(peaks.finish(), duration=duration)
+            peaks_name = default_storage.save(f"{song_dir(song)}/peaks.json.gz", ContentFile(peaks_gzip(doc)))
+            made.append(peaks_name)
+            timings["peaks"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            spectrogram_name = spectrogram_save(song=song, features=features, config=feature_config,
+                                                duration=duration)
+            made.append(spectrogram_name)
+            timings["spectrogram"] = time.perf_counter() - t
+
+            playable_name = ""
+            if needs_rendition(info):
+                t = time.perf_counter()
+                ctx.progress(0.7, "Making a version the browser can play", force=True)
+                fd, tmp = tempfile.mkstemp(suffix=".flac")
+                os.close(fd)
+                try:
+                    rendition_make(path, Path(tmp), info=info)
+                    with open(tmp, "rb") as f:
+                        playable_name = default_storage.save(f"{song_dir(song)}/playable.flac", File(f))
+                    made.append(playable_name)
+                finally:
+                    Path(tmp).unlink(missing_ok=True)
+                timings["rendition"] = time.perf_counter() - t
+
+        Song.objects.filter(pk=song.pk).update(
+            duration=round(duration, 6), sample_rate=info.sample_rate, channels=info.channels, codec=info.codec[:64],
+            peaks=peaks_name, playable=playable_name, spectrogram=spectrogram_name,
+            signature=signature_values(features),
+        )
+        song.refresh_from_db()
+
+        detection = "skipped: no model is installed"
+        if bundle is not None:
+            t = time.perf_counter()
+            ctx.progress(0.85, f"Detecting vocals with {mv.name}", force=True)
+            probabilities = predict_features(bundle, features)
+            del features
+            segments = segments_from_probabilities(probabilities, config=bundle.postprocess, duration=duration)
+            prediction_store(song=song, model_version=mv, probabilities=probabilities, segments=segments,
+                             postprocess=bundle.postprocess.to_dict())
+            detection = f"model {mv.name}"
+            timings["detect"] = time.perf_counter() - t
+        Song.objects.filter(pk=song.pk).update(status=SongStatus.READY, error="")
+        storage_delete(*[name for name in previous if name and name not in made])
+    except JobCancelled:
+        _fail(song, made, "Processing was cancelled.")
+        raise
+    except BaseException as exc:
+        reason = str(exc) if isinstance(exc, DetectorError) else f"{type(exc).__name__}: {exc}".strip(": ")
+        reason = reason.replace(str(Path(settings.MEDIA_ROOT) / song.original.name), song.original_name)
+        reason = public_text(reason.replace(song.original.name, song.original_name))
+        _fail(song, made, reason)
+        raise
+    message = f"Ready ({duration:.1f} s); detection {detection}"
+    if bundle is None:
+        message = f"Ready ({duration:.1f} s); detection was skipped because no model is installed"
+    return {"message": message, "song": song.pk, "duration": duration, "playable": bool(playable_name),
+            "model_id": mv.pk if mv is not None else None, "timings": {k: round(v, 3) for k, v in timings.items()}}
+
+
+def _fail(song: Song, made: list[str], reason: str) -> None:
+    storage_delete(*made)
+    Song.objects.filter(pk=song.pk).update(status=SongStatus.FAILED, error=reason[:2000] or "Processing failed.",
+                                           peaks="", playable="", spectrogram="")
