@@ -1,5 +1,6 @@
-"""Runs the node unit tests of the browser code's pure modules (static/js/editor: partition.js,
-timeaxis.js, keymap.js, drafts.js + state.js) with `node --test`, so `make test` covers them."""
+"""Runs the node unit tests of the browser code's pure modules (static/js/api.js with a stand-in fetch;
+static/js/editor: partition.js, timeaxis.js, keymap.js, drafts.js + state.js) with `node --test`, so
+`make test` covers them."""
 
 import shutil
 import subprocess
@@ -37,6 +38,13 @@ def test_key_map_and_drafts_pass_their_node_unit_tests():
     assert "# fail 0" in proc.stdout and "# pass 0" not in proc.stdout
 
 
+@needs_node
+def test_the_network_contract_passes_its_node_unit_tests():
+    proc = node_test("test_api.mjs")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# fail 0" in proc.stdout and "# pass 0" not in proc.stdout
+
+
 def test_every_node_unit_test_file_is_run_here():
-    run_here = {"test_partition.mjs", "test_timeaxis.mjs", "test_keymap.mjs", "test_drafts.mjs"}
+    run_here = {"test_partition.mjs", "test_timeaxis.mjs", "test_keymap.mjs", "test_drafts.mjs", "test_api.mjs"}
     assert {p.name for p in (ROOT / "tests/js").glob("*.mjs")} == run_here
