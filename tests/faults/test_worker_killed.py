@@ -9,7 +9,8 @@ import signal
 import time
 
 import pytest
-from faults_support import long_song, snapshot, wait_for
+from factories import SungSongFactory
+from faults_support import half_sung, snapshot, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -47,7 +48,8 @@ def test_worker_killed_during_detection_then_retry(celery_worker_process, logged
 
     settings.JOB_STALE_SECONDS = STALE
     model = ActiveModelFactory(project=project, name="full-size-random")  # the default CRNN size: detection takes a while
-    songs = [long_song(project, title=f"long {i}", seconds=40, seed=i, user=user) for i in range(8)]
+    songs = [SungSongFactory(project=project, title=f"long {i}", duration=40, spans=half_sung(40), seed=i, created_by=user)
+             for i in range(8)]
     before = snapshot(project)
 
     r = logged_in_client.post("/api/jobs/", {"project": project.pk, "kind": "detect", "song_ids": "all"}, content_type="application/json")
