@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from accounts.models import Project
+from accounts.services import activity_record
+from common.errors import ApiError
 from django.db import transaction
+from songs.models import Song, SongStatus
 
 from jobs.models import ModelVersion
 
@@ -18,8 +21,6 @@ def model_activate(*, project: Project, model_version: ModelVersion | None, acto
     the model new detections of the project use, and queue one `detect` job that brings the
     project's songs up to date with it (`redetect_queue`). Returns the locked project, with
     `redetect_job` (the job, or None when nothing needs detecting)."""
-    from accounts.services import activity_record
-    from common.errors import ApiError
 
     from jobs.detection import model_version_for_project
 
@@ -52,7 +53,6 @@ def redetect_queue(*, project: Project, model_version: ModelVersion, previous: M
     songs with a person's work get its prediction beside that work (jobs.detection). A queued,
     not yet started re-detection of an earlier activation is cancelled: this one supersedes it.
     Returns the job, or None when the project has no ready song."""
-    from songs.models import Song, SongStatus
 
     from jobs.models import Job, JobKind, JobState
     from jobs.services import job_cancel, job_create

@@ -8,6 +8,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from common.errors import ApiError, public_text
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, TextField, Value
@@ -125,7 +126,6 @@ def _finish(job: Job, *, state: str, message: str, error: str = "", result: dict
 def _readable(exc: BaseException) -> str:
     """What members read about a failure: errors written for people (detector's, ApiError sentences)
     as they are, others with their type; either way one line without server paths (common.errors.public_text)."""
-    from common.errors import ApiError, public_text
 
     from detector.errors import DetectorError
 

@@ -28,6 +28,8 @@ from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from songs.models import Song, SongStatus
+from songs.selectors import song_get
 
 from jobs import launch, selectors
 from jobs.models import JobKind
@@ -98,8 +100,6 @@ def api_job_retry(request, job_id: int):
     "editor's probability lane: active, previous (the model used before the active one) or null.")
 @api_view(["GET"])
 def api_song_predictions(request, song_id: int):
-    from songs.selectors import song_get
-
     song = song_get(user=request.user, song_id=song_id)
     return Response({"results": selectors.song_prediction_layers(song=song)})
 
@@ -214,7 +214,6 @@ def _page_project(request, project_id):
 def jobs_page(request, project_id: int):
     project = _page_project(request, project_id)
     jobs_housekeep(project=project)
-    from songs.models import Song, SongStatus
 
     jobs = list(selectors.jobs_for_project(project=project)[:100])
     return render(request, "jobs/jobs.html", {

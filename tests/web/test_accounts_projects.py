@@ -217,8 +217,8 @@ def test_settings_are_for_admins(logged_in_client, client, project, team):
 @pytest.mark.django_db
 def test_annotators_may_edit_songs_assigned_to_them_or_open_only(project, team, songs, user):
     from accounts.permissions import require_song_editable
-    from accounts.services import songs_assign
     from django.core.exceptions import PermissionDenied
+    from songs.services import songs_assign
 
     songs_assign(project=project, actor=user, song_ids=[songs[0].pk], assignee=team["ann"])
     songs[0].refresh_from_db()

@@ -210,7 +210,7 @@ def injected(make_user):
                    "tp": 600, "fp": 0, "tn": 400, "fn": 0}],
         pooled={"songs": 1, "frames": 1000, "vocal_frames": 600, "nonvocal_frames": 400, "precision": 1, "recall": 1, "f1": 1, "accuracy": 1, "tp": 600, "fp": 0,
                 "tn": 400, "fn": 0})
-    from accounts.services import songs_assign
+    from songs.services import songs_assign
 
     songs_assign(project=project, actor=boss, song_ids=[song.pk], assignee=boss)
     return boss, project, song, report
