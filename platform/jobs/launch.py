@@ -97,10 +97,20 @@ def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
     return job_create(project=project, kind=kind, params=params, created_by=user)
 
 
+def _stale_recorded(job: Job) -> None:
+    """Before acting on a job, record what the API already shows (jobs.selectors.job_as_seen): a
+    running job whose worker died is failed (what the beat task jobs.housekeep does for every job)."""
+    from jobs.services import jobs_fail_stale
+
+    if job.state == JobState.RUNNING and jobs_fail_stale():
+        job.refresh_from_db()
+
+
 def job_cancel_by(*, job: Job, user) -> Job:
     """Cancel for the job's creator or a reviewer/admin; a finished job answers 409."""
     from jobs.services import job_cancel
 
+    _stale_recorded(job)
     if job.created_by_id != getattr(user, "pk", None):
         require_role(user=user, project=job.project, role=Role.REVIEWER)
     else:
@@ -114,6 +124,7 @@ def job_retry_by(*, job: Job, user) -> Job:
     """A new job with the same parameters, for a failed or cancelled one."""
     from jobs.services import job_retry
 
+    _stale_recorded(job)
     needed = Role.ANNOTATOR if job.kind in (JobKind.DETECT, JobKind.PROCESS) else Role.REVIEWER
     require_role(user=user, project=job.project, role=needed)
     if job.state not in (JobState.FAILED, JobState.CANCELLED):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from accounts.models import Project
 from accounts.services import activity_record
 from common.errors import ApiError
@@ -11,8 +9,6 @@ from django.db import transaction
 from songs.models import Song, SongStatus
 
 from jobs.models import ModelVersion
-
-log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -66,19 +62,3 @@ def redetect_queue(*, project: Project, model_version: ModelVersion, previous: M
     return job_create(project=project, kind=JobKind.DETECT, created_by=actor if getattr(actor, "is_authenticated", False)
                       else None, params={"song_ids": ids, "model_id": model_version.pk, "trigger": "activation",
                                          "previous_model_id": previous.pk if previous else None})
-
-
-def jobs_housekeep(*, project: Project | None = None) -> None:
-    """Run by the jobs API and pages: fail jobs whose worker died (so a lone killed worker is
-    noticed even with no other worker alive), clear their leftovers, and run the retraining check."""
-    from jobs.retrain import retrain_maybe_trigger
-    from jobs.services import jobs_fail_stale
-    from jobs.training import training_leftovers_sweep
-
-    try:
-        jobs_fail_stale()
-        training_leftovers_sweep()
-        if project is not None and project.retrain_after_verified:
-            retrain_maybe_trigger(project=project)
-    except Exception:  # noqa: BLE001 - housekeeping must never break a page
-        log.warning("jobs housekeeping failed", exc_info=True)

@@ -1,13 +1,17 @@
 """Reads of the jobs app: jobs and model versions a user may see, and the data a training job uses."""
 
+from datetime import timedelta
+
 import numpy as np
 from accounts.models import ActivityEvent, Project
 from accounts.permissions import require_role
 from accounts.selectors import projects_for_user
 from annotations.models import AnnotationRevision, RevisionState
 from common.validation import id_or_404, id_value
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from songs.models import Song, SongStatus
 from songs.selectors import songs_list
 
@@ -334,6 +338,26 @@ def prediction_unsure_regions(*, probabilities, hop: float, threshold: float) ->
     regions = [{"start": round(a * hop, 6), "end": round(b * hop, 6), "uncertainty": round(u, 4)}
                for (a, b), u in zip(bounds, scores, strict=True)]
     return sorted(regions, key=lambda r: (-r["uncertainty"], r["start"]))
+
+
+WORKER_LOST = "Worker lost"
+
+
+def worker_lost_error() -> str:
+    """The error of a job failed because its worker stopped touching it (jobs.services.jobs_fail_stale)."""
+    return (f"The worker running this job stopped responding for over {settings.JOB_STALE_SECONDS} s "
+            "(killed or crashed). Nothing partial was kept; retry the job.")
+
+
+def job_as_seen(job: Job) -> Job:
+    """``job`` as pages and the API show it: a running job whose worker has not touched it for
+    JOB_STALE_SECONDS is shown failed ("Worker lost"), as the beat task jobs.housekeep will record it.
+    Changes the instance in memory only; nothing is written."""
+    if job.state == JobState.RUNNING and job.heartbeat_at is not None and \
+            job.heartbeat_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS):
+        job.state, job.message, job.error = JobState.FAILED, WORKER_LOST, worker_lost_error()
+        job.finished_at = job.finished_at or timezone.now()
+    return job
 
 
 def songs_listed(**filters) -> QuerySet:

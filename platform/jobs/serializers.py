@@ -6,6 +6,7 @@ from songs.models import Song, SongStatus
 
 from detector.config import ALL_TRANSFER_MODES
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+from jobs.selectors import job_as_seen
 from jobs.training import DEFAULTS, INTS, LIMITS, OPTIONAL
 
 
@@ -25,6 +26,9 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at", "heartbeat_at", "duration_seconds", "can_cancel", "can_retry", "url",
         ]
         read_only_fields = fields
+
+    def to_representation(self, job):
+        return super().to_representation(job_as_seen(job))
 
     def get_created_by(self, job) -> str | None:
         return job.created_by.get_username() if job.created_by else None

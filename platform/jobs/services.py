@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from jobs.handlers import DEFAULT_TIME_LIMITS, QUEUES, TIME_LIMITS, handler_for
 from jobs.models import Job, JobState
+from jobs.selectors import WORKER_LOST, worker_lost_error
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +198,5 @@ def jobs_fail_stale() -> int:
     """Fail running jobs whose worker stopped touching them (killed, crashed, host lost)."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     return Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
-        state=JobState.FAILED, finished_at=timezone.now(), message="Worker lost",
-        error=(
-            f"The worker running this job stopped responding for over {settings.JOB_STALE_SECONDS} s "
-            "(killed or crashed). Nothing partial was kept; retry the job."
-        ),
+        state=JobState.FAILED, finished_at=timezone.now(), message=WORKER_LOST, error=worker_lost_error(),
     )

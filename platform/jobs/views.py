@@ -33,7 +33,7 @@ from songs.selectors import song_get
 
 from jobs import launch, selectors
 from jobs.models import JobKind
-from jobs.registry import jobs_housekeep, model_activate
+from jobs.registry import model_activate
 from jobs.serializers import (
     ActivateRequestSerializer,
     JobCreateRequestSerializer,
@@ -61,10 +61,8 @@ def api_jobs(request):
     query = query_validated(JobListQuerySerializer, request)
     if "project" in query:
         project = project_get(user=request.user, project_id=query["project"])
-        jobs_housekeep(project=project)
         qs = selectors.jobs_for_project(project=project, kind=query.get("kind"), state=query.get("state"))
     else:
-        jobs_housekeep()
         qs = selectors.jobs_for_user(user=request.user, kind=query.get("kind"), state=query.get("state"))
     paginator = Pagination()
     page = paginator.paginate_queryset(qs, request)
@@ -74,7 +72,6 @@ def api_jobs(request):
 @extend_schema(responses=JobDetailSerializer)
 @api_view(["GET"])
 def api_job(request, job_id: int):
-    jobs_housekeep()
     job = selectors.job_get(user=request.user, job_id=job_id)
     return Response(JobDetailSerializer(job).data)
 
@@ -213,9 +210,8 @@ def _page_project(request, project_id):
 @login_required
 def jobs_page(request, project_id: int):
     project = _page_project(request, project_id)
-    jobs_housekeep(project=project)
 
-    jobs = list(selectors.jobs_for_project(project=project)[:100])
+    jobs = [selectors.job_as_seen(job) for job in selectors.jobs_for_project(project=project)[:100]]
     return render(request, "jobs/jobs.html", {
         "project": project,
         "jobs": jobs,
@@ -230,8 +226,7 @@ def jobs_page(request, project_id: int):
 @login_required
 def job_page(request, project_id: int, job_id: int):
     project = _page_project(request, project_id)
-    jobs_housekeep(project=project)
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_as_seen(selectors.job_get(user=request.user, job_id=job_id))
     if job.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")
     data = JobDetailSerializer(job).data

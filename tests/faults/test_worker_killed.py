@@ -9,11 +9,12 @@ import signal
 import time
 
 import pytest
+from django.core.management import call_command
 from faults_support import long_song, snapshot, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-STALE = 4  # seconds without a heartbeat before the API's reaper fails a running job
+STALE = 4  # seconds without a heartbeat before a running job is shown (and housekept) as failed
 
 
 def job_json(client, job_id: int) -> dict:
@@ -98,6 +99,7 @@ def test_worker_killed_during_training_then_retry(celery_worker_process, logged_
     body = wait_for(lambda: final(logged_in_client, job_id), timeout=STALE + 30, what="the job to fail",
                     log=celery_worker_process.log)
     assert_failed_for_the_kill(body, killed_at)
+    call_command("jobs_housekeep")  # what beat's jobs.housekeep does every JOBS_HOUSEKEEP_SECONDS
     assert not ModelVersion.objects.filter(parent=base).exists()
     assert not default_storage.exists(checkpoint_name(Job.objects.get(pk=job_id)))
     assert not workdir_for(job_id).exists()

@@ -1,5 +1,5 @@
 """The jobs and models API and pages, without a worker: validation, permissions, cancel / retry,
-the reaper run by the API, the registry, the retraining trigger and the activation policy."""
+a dead worker's job shown failed by the API, the registry, the retraining trigger and the activation policy."""
 
 from datetime import timedelta
 
