@@ -37,6 +37,7 @@ bench: $(INSTALLED)
 # The browser code's linter (ESLint 9, eslint.config.js) needs node >= 18.18 and npm; `npm ci` installs
 # the locked devDependencies again when package-lock.json is newer than node_modules.
 node_modules/.package-lock.json: package-lock.json package.json
+	@command -v npm >/dev/null || { echo "make lint needs node >= 18.18 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund
 	touch $@
 

@@ -25,6 +25,7 @@ export default [
       '@stylistic/comma-dangle': ['error', 'never'],
       '@stylistic/space-before-function-paren': ['error', 'always'],
       '@stylistic/eol-last': 'error',
+      '@stylistic/no-multiple-empty-lines': ['error', { max: 1, maxEOF: 0 }],
       '@stylistic/no-trailing-spaces': 'error',
       '@stylistic/keyword-spacing': 'error',
       // correctness beyond the recommended set

@@ -62,9 +62,8 @@ def main() -> int:
     from django.core.files.base import ContentFile
     from django.core.management import call_command
     from jobs.models import Job, ModelVersion
-    from jobs.processing import song_process_handler
+    from jobs.processing import song_process_handler, song_upload
     from jobs.services import JobContext
-    from songs.services import song_create
 
     from detector.checkpoint import save_checkpoint
     from detector.config import FeatureConfig
@@ -88,14 +87,14 @@ def main() -> int:
     warm = tmp / "warm.wav"
     make_audio(warm, 0.2, "wav")
     with open(warm, "rb") as f:
-        s = song_create(project=project, upload=File(f, name="warm.wav"), created_by=user)
+        s = song_upload(project=project, upload=File(f, name="warm.wav"), created_by=user)
     song_process_handler(job=s.process_job, ctx=JobContext(s.process_job))
     for minutes in args.minutes:
         for fmt in args.formats:
             path = tmp / f"song-{minutes:g}min.{fmt}"
             make_audio(path, minutes, fmt)
             with open(path, "rb") as f:
-                song = song_create(project=project, upload=File(f, name=path.name), created_by=user)
+                song = song_upload(project=project, upload=File(f, name=path.name), created_by=user)
             job = Job.objects.get(pk=song.process_job.pk)
             t0 = time.perf_counter()
             result = song_process_handler(job=job, ctx=JobContext(job))

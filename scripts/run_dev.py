@@ -1,5 +1,6 @@
 """`make run`: migrate, make sure a first admin exists, then run the web server and a real Celery
-worker (filesystem transport by default) side by side until Ctrl-C stops both."""
+worker (filesystem transport by default, with an embedded beat for the periodic tasks) side by side
+until Ctrl-C stops both."""
 
 import os
 import secrets
@@ -42,7 +43,8 @@ def main() -> int:
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "singscope", "worker", "-Q", "detect,train", "-c", "2",
-         "--without-gossip", "--without-mingle", "-l", "WARNING"],
+         "--without-gossip", "--without-mingle", "-l", "WARNING",
+         "-B"],  # embedded beat: jobs.housekeep and jobs.retrain_check (settings.CELERY_BEAT_SCHEDULE)
         cwd=ROOT, env=env,
     )
     web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT, env=env)

@@ -9,7 +9,7 @@ Signals (mono ``(n,)`` float32 unless ``channels`` says otherwise; ``n = round(d
     song(duration, seed=..., spans=...)                     soft noise + a low drone + a voice in spans
     stereo(y, channels=..., gains=...)                      copies of a mono signal as channels
     normalize(y, peak)                                      scaled so that max |y| == peak
-Writers: ``audio_bytes(y, sr, fmt)`` and ``write(path, y, sr)`` for wav flac ogg aiff (soundfile)
+Writers: ``audio_bytes(y, sr, fmt)`` and ``write_audio(path, y, sr)`` for wav flac ogg aiff (soundfile)
 and mp3 m4a opus aac (ffmpeg from a 16-bit wav).
 """
 
@@ -136,7 +136,7 @@ def wav_bytes(y: np.ndarray, sr: int = SR, *, subtype: str = "PCM_16") -> bytes:
     return audio_bytes(y, sr, "wav", subtype=subtype)
 
 
-def write(path, y: np.ndarray, sr: int = SR, *, subtype: str | None = None) -> Path:
+def write_audio(path, y: np.ndarray, sr: int = SR, *, subtype: str | None = None) -> Path:
     """Write ``y`` to ``path`` in the format its extension names; returns the path."""
     path = Path(path)
     path.write_bytes(audio_bytes(y, sr, path.suffix, subtype=subtype))

@@ -18,23 +18,6 @@ ORDER = [["common"], ["accounts"], ["songs"], ["annotations"], ["jobs"], ["repor
          ["singscope"]]
 LEVEL = {app: level for level, apps in enumerate(ORDER) for app in apps}
 
-# Upward edges that are still there, each with the module that has it: the list only shrinks (see
-# "What is left" in docs/architecture.md). The song API shows each song's process job and latest
-# prediction (jobs data) and queues process/detect jobs; the accounts app still holds the song
-# assignment and work-queue pages, which read songs, revisions and jobs.priority.
-KNOWN_UPWARD = {
-    ("accounts/selectors.py", "annotations.models"),
-    ("accounts/selectors.py", "songs.models"),
-    ("accounts/services.py", "songs.models"),
-    ("accounts/views.py", "jobs.priority"),
-    ("songs/selectors.py", "jobs.models"),
-    ("songs/serializers.py", "jobs.models"),
-    ("songs/services.py", "jobs.models"),
-    ("songs/services.py", "jobs.services"),
-    ("songs/services.py", "jobs.launch"),
-}
-
-
 def imports_between_apps(root: Path = PLATFORM) -> list[tuple[str, str, str, int]]:
     """(importing file relative to platform/, importing app, imported module, line) for every import of
     another app, at module level or inside a function."""
@@ -60,15 +43,14 @@ def imports_between_apps(root: Path = PLATFORM) -> list[tuple[str, str, str, int
 
 def upward(edges) -> list[str]:
     return [f"{file}:{line} ({app}) imports {module}" for file, app, module, line in edges
-            if LEVEL[module.split(".")[0]] >= LEVEL[app] and (file, module) not in KNOWN_UPWARD]
+            if LEVEL[module.split(".")[0]] >= LEVEL[app]]
 
 
 def cycles(edges) -> list[list[str]]:
     """Strongly connected groups of more than one app in the app import graph (Tarjan)."""
     graph: dict[str, set[str]] = {app: set() for app in LEVEL}
-    for file, app, module, _ in edges:
-        if (file, module) not in KNOWN_UPWARD:
-            graph[app].add(module.split(".")[0])
+    for _file, app, module, _line in edges:
+        graph[app].add(module.split(".")[0])
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -110,12 +92,6 @@ def test_no_app_imports_a_higher_app_or_one_of_its_level():
 
 def test_no_import_cycle_between_apps():
     assert cycles(imports_between_apps()) == []
-
-
-def test_the_known_upward_edges_are_still_there():
-    """An edge fixed must leave KNOWN_UPWARD too, so the list stays the true list of what is left."""
-    present = {(file, module) for file, _, module, _ in imports_between_apps()}
-    assert KNOWN_UPWARD - present == set()
 
 
 def test_the_checks_catch_an_upward_import_inside_a_function(tmp_path):

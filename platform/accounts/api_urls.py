@@ -9,7 +9,5 @@ urlpatterns = [
     path("projects/<int:project_id>/", views.ProjectDetail.as_view(), name="api-project"),
     path("projects/<int:project_id>/members/", views.MemberListCreate.as_view(), name="api-members"),
     path("projects/<int:project_id>/members/<int:user_id>/", views.MemberDetail.as_view(), name="api-member"),
-    path("projects/<int:project_id>/assign", views.AssignView.as_view(), name="api-assign"),
     path("projects/<int:project_id>/activity", views.ActivityList.as_view(), name="api-activity"),
-    path("me/queue", views.MyQueue.as_view(), name="api-my-queue"),
 ]

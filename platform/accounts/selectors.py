@@ -1,4 +1,4 @@
-from common.validation import id_or_404, id_value
+from common.validation import id_or_404
 from django.db.models import QuerySet
 
 from accounts.models import Project
@@ -46,42 +46,6 @@ def activity_list(*, project: Project, verb: str = "") -> QuerySet:
     qs = ActivityEvent.objects.filter(project=project).select_related("actor")
     if verb:
         qs = qs.filter(verb__startswith=verb)
-    return qs
-
-
-def queue_for_user(*, user) -> dict:
-    """What waits for this user across their projects: songs assigned to them that are not yet
-    submitted or verified, and (for reviewers and admins) songs submitted for review."""
-    from annotations.models import RevisionState
-    from songs.models import Song
-
-    from accounts.models import ROLE_RANK, Membership, Role
-
-    if not user.is_authenticated:
-        return {"to_annotate": Song.objects.none(), "to_review": Song.objects.none()}
-    visible = Song.objects.filter(project__in=projects_for_user(user=user)).select_related(
-        "project", "current_revision", "assigned_to")
-    to_annotate = visible.filter(assigned_to=user).exclude(
-        current_revision__state__in=[RevisionState.SUBMITTED, RevisionState.VERIFIED]).order_by("project__name", "title", "id")
-    if user.is_superuser:
-        review_projects = Project.objects.all()
-    else:
-        roles = Membership.objects.filter(user=user).values_list("project_id", "role")
-        review_projects = [pid for pid, role in roles if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.REVIEWER]]
-    to_review = visible.filter(project__in=review_projects, current_revision__state=RevisionState.SUBMITTED).order_by(
-        "project__name", "title", "id")
-    return {"to_annotate": to_annotate, "to_review": to_review}
-
-
-def assignable_songs(*, project: Project, assignee: str = "") -> QuerySet:
-    """The project's songs for the assignment page; assignee "" = all, "none" = unassigned, or a user id."""
-    from songs.models import Song
-
-    qs = Song.objects.filter(project=project).select_related("assigned_to", "current_revision").order_by("title", "id")
-    if assignee == "none":
-        qs = qs.filter(assigned_to__isnull=True)
-    elif id_value(assignee) is not None:
-        qs = qs.filter(assigned_to_id=id_value(assignee))
     return qs
 
 

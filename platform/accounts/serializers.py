@@ -1,4 +1,3 @@
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ActivityEvent, Membership, Project, Role
@@ -56,42 +55,9 @@ class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class AssignSerializer(serializers.Serializer):
-    song_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000)
-    user = serializers.CharField(allow_null=True, help_text="A member's user id or username; null unassigns.")
-
-
 class ActivitySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ActivityEvent
         fields = ["id", "actor", "verb", "summary", "data", "created_at"]
-
-
-class QueueSongSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    title = serializers.CharField()
-    state = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField()
-    priority = serializers.SerializerMethodField(
-        help_text="to annotate: why this song comes first (priority = uncertainty + disagreement + "
-                  "detector.priority.NOVELTY_WEIGHT x novelty); null without a model prediction")
-
-    @extend_schema_field({"type": "object", "nullable": True, "properties": {
-        k: {"type": "number"} for k in ("priority", "uncertainty", "disagreement", "novelty")}})
-    def get_priority(self, song):
-        p = getattr(song, "priority", None)
-        return {k: p[k] for k in ("priority", "uncertainty", "disagreement", "novelty")} if p else None
-
-    def get_state(self, song) -> str | None:
-        return song.current_revision.state if song.current_revision_id else None
-
-    def get_url(self, song) -> str:
-        return f"/projects/{song.project_id}/songs/{song.pk}/"
-
-
-class QueueSerializer(serializers.Serializer):
-    to_annotate = QueueSongSerializer(many=True)
-    to_review = QueueSongSerializer(many=True)

@@ -1,6 +1,7 @@
 """Writes on projects, memberships, assignments and the activity log. Each is one transaction."""
 
 from common.errors import ApiError
+from common.hooks import hook_call
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
@@ -114,44 +115,18 @@ def member_update(*, membership: Membership, actor, role: str) -> Membership:
 
 @transaction.atomic
 def member_remove(*, membership: Membership, actor) -> None:
-    """Remove a member (their assigned songs in this project become unassigned); never the last admin."""
-    from songs.models import Song
-
+    """Remove a member (their assigned songs in this project become unassigned, through the
+    ``member_removed`` hook: songs implements it); never the last admin."""
     membership = Membership.objects.select_for_update().select_related("user", "project").get(pk=membership.pk)
     if membership.role == Role.ADMIN and not _other_admins(membership):
         raise ApiError("A project needs at least one admin: make someone else admin before removing this one.",
                        code="last_admin", status_code=409)
     project, user = membership.project, membership.user
-    unassigned = Song.objects.filter(project=project, assigned_to=user).update(assigned_to=None)
+    unassigned = sum(hook_call("member_removed", project=project, user=user))
     membership.delete()
     activity_record(project=project, actor=actor, verb="member.removed",
                     summary=f"removed {user.get_username()}" + (f" ({unassigned} songs unassigned)" if unassigned else ""),
                     data={"user": user.pk, "unassigned": unassigned})
-
-
-@transaction.atomic
-def songs_assign(*, project: Project, actor, song_ids: list[int], assignee) -> int:
-    """Assign songs of ``project`` to a member (or unassign them with ``assignee=None``).
-
-    Every id must name a song of this project (otherwise 404 and nothing changes: the answer is the
-    same for songs of other projects and for ids that do not exist)."""
-    from songs.models import Song
-
-    ids = sorted({int(i) for i in song_ids})
-    if not ids:
-        raise ApiError("Choose at least one song to assign.", code="invalid")
-    songs = Song.objects.filter(project=project, pk__in=ids)
-    if songs.count() != len(ids):
-        raise ApiError("Some of these songs are not in this project (or do not exist).", code="not_found",
-                       status_code=404)
-    if assignee is not None and not Membership.objects.filter(project=project, user=assignee).exists():
-        raise ApiError(f"{assignee.get_username()} is not a member of this project.", code="not_member")
-    n = songs.update(assigned_to=assignee)
-    who = assignee.get_username() if assignee is not None else "nobody"
-    activity_record(project=project, actor=actor, verb="song.assigned",
-                    summary=f"assigned {n} song{'s' if n != 1 else ''} to {who}",
-                    data={"songs": ids, "user": assignee.pk if assignee is not None else None})
-    return n
 
 
 def activity_record(*, project: Project, actor, verb: str, summary: str, data: dict | None = None) -> ActivityEvent:

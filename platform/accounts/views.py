@@ -6,7 +6,6 @@ from __future__ import annotations
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.schema import paginated
-from common.validation import id_value
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -26,14 +25,12 @@ from accounts.models import Membership, Role
 from accounts.permissions import ProjectRolePermission, has_role, project_for
 from accounts.serializers import (
     ActivitySerializer,
-    AssignSerializer,
     MemberAddSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
     ProjectCreateSerializer,
     ProjectSerializer,
     ProjectUpdateSerializer,
-    QueueSerializer,
 )
 
 # -- accounts ---------------------------------------------------------------------------------------
@@ -307,59 +304,6 @@ def activity_page(request, project_id: int):
     return render(request, "accounts/activity.html", {"project": project, "page": page, "verb": verb, "verbs": verbs})
 
 
-@login_required
-def assignments_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
-    can_assign = has_role(user=request.user, project=project, role=Role.REVIEWER)
-    members = selectors.members_list(project=project)
-    if request.method == "POST":
-        project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
-        song_ids = [i for i in map(id_value, request.POST.getlist("songs")) if i is not None]
-        assignee_id = request.POST.get("user", "")
-        try:
-            assignee = None
-            if assignee_id:
-                assignee = selectors.membership_get(project=project, user_id=assignee_id).user
-            n = services.songs_assign(project=project, actor=request.user, song_ids=song_ids, assignee=assignee)
-            messages.success(request, f"Assigned {n} song{'s' if n != 1 else ''} to "
-                                      f"{assignee.get_username() if assignee else 'nobody'}.")
-        except ApiError as exc:
-            _api_error_to_message(request, exc)
-        except Exception as exc:  # Http404 from membership_get: a readable message on the page
-            from django.http import Http404
-
-            if not isinstance(exc, Http404):
-                raise
-            messages.error(request, "That user is not a member of this project.")
-        return redirect(reverse("project-assignments", kwargs={"project_id": project.pk})
-                        + (f"?assignee={request.GET['assignee']}" if request.GET.get("assignee") else ""))
-    from jobs.priority import song_queue, songs_priority
-
-    assignee = request.GET.get("assignee", "")
-    order = "title" if request.GET.get("order") == "title" else "priority"
-    songs = selectors.assignable_songs(project=project, assignee=assignee)
-    if order == "priority":  # correct first what teaches the model most (jobs.priority)
-        entries = song_queue(project=project, songs=songs)
-    else:
-        scores = songs_priority(project=project)
-        entries = [{"song": s, "priority": scores.get(s.pk)} for s in songs]
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    return render(request, "accounts/assignments.html", {
-        "project": project, "page": page, "members": members, "can_assign": can_assign, "assignee": assignee,
-        "order": order,
-    })
-
-
-@login_required
-def my_queue_page(request):
-    from jobs.priority import songs_in_priority_order
-
-    queue = selectors.queue_for_user(user=request.user)
-    return render(request, "accounts/my_queue.html", {
-        "to_annotate": songs_in_priority_order(songs=queue["to_annotate"][:500]),
-        "to_review": queue["to_review"][:500]})
-
-
 # -- API --------------------------------------------------------------------------------------------
 
 
@@ -450,32 +394,6 @@ class MemberDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AssignView(APIView):
-    """POST (reviewer or admin) {song_ids: [...], user: id|username|null}: assign songs to a member."""
-
-    permission_classes = [IsAuthenticated, ProjectRolePermission]
-    project_roles = {"POST": Role.REVIEWER}
-
-    @extend_schema(request=AssignSerializer, responses={200: {"type": "object", "properties": {
-        "assigned": {"type": "integer"}, "user": {"type": "integer", "nullable": True}}}})
-    def post(self, request, project_id: int):
-        data = AssignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        who = data.validated_data["user"]
-        assignee = None
-        if who not in (None, ""):
-            User = get_user_model()
-            pk = id_value(who)
-            user = (User.objects.filter(pk=pk).first() if pk is not None
-                    else User.objects.filter(username__iexact=str(who)).first())
-            if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
-                raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
-            assignee = user
-        n = services.songs_assign(project=request.project, actor=request.user,
-                                  song_ids=data.validated_data["song_ids"], assignee=assignee)
-        return Response({"assigned": n, "user": assignee.pk if assignee else None})
-
-
 class ActivityList(APIView):
     """GET: the project's activity log, newest first (?verb=prefix, limit, offset)."""
 
@@ -487,21 +405,3 @@ class ActivityList(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
-
-
-class MyQueue(APIView):
-    """GET: songs assigned to you that wait for annotation, and songs waiting for your review."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses=QueueSerializer)
-    def get(self, request):
-        from jobs.priority import songs_in_priority_order
-
-        queue = selectors.queue_for_user(user=request.user)
-        ordered = songs_in_priority_order(songs=queue["to_annotate"][:500])
-        to_annotate = []
-        for entry in ordered:
-            entry["song"].priority = entry["priority"]
-            to_annotate.append(entry["song"])
-        return Response(QueueSerializer({"to_annotate": to_annotate, "to_review": queue["to_review"][:500]}).data)

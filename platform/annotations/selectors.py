@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from accounts.models import Role
+from accounts.models import ROLE_RANK, Membership, Project, Role
 from accounts.permissions import require_role
+from accounts.selectors import projects_for_user
 from common.validation import id_or_404, id_value
 from django.http import Http404
+from songs.models import Song
 
-from annotations.models import AnnotationRevision, ReviewComment
+from annotations.models import AnnotationRevision, ReviewComment, RevisionState
 
 
 def song_for_user(*, user, song_id, role: str = Role.ANNOTATOR, project_id=None):
     """The song if `user` has at least `role` in its project: Http404 for outsiders and missing songs,
     PermissionDenied (403) for members whose role is too low. With project_id, the song must belong to it."""
-    from songs.models import Song
-
     try:
         song = Song.objects.select_related(
             "project", "current_revision", "current_revision__author", "current_revision__segments_by",
@@ -47,3 +47,22 @@ def revision_get(*, song, revision_id) -> AnnotationRevision:
 
 def review_comments(*, song) -> list[ReviewComment]:
     return list(ReviewComment.objects.filter(revision__song=song).select_related("author", "revision").order_by("created_at", "id"))
+
+
+def queue_for_user(*, user) -> dict:
+    """What waits for this user across their projects: songs assigned to them that are not yet
+    submitted or verified, and (for reviewers and admins) songs submitted for review."""
+    if not user.is_authenticated:
+        return {"to_annotate": Song.objects.none(), "to_review": Song.objects.none()}
+    visible = Song.objects.filter(project__in=projects_for_user(user=user)).select_related(
+        "project", "current_revision", "assigned_to")
+    to_annotate = visible.filter(assigned_to=user).exclude(
+        current_revision__state__in=[RevisionState.SUBMITTED, RevisionState.VERIFIED]).order_by("project__name", "title", "id")
+    if user.is_superuser:
+        review_projects = Project.objects.all()
+    else:
+        roles = Membership.objects.filter(user=user).values_list("project_id", "role")
+        review_projects = [pid for pid, role in roles if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.REVIEWER]]
+    to_review = visible.filter(project__in=review_projects, current_revision__state=RevisionState.SUBMITTED).order_by(
+        "project__name", "title", "id")
+    return {"to_annotate": to_annotate, "to_review": to_review}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 HOOKS: dict[str, str] = {
+    "member_removed": "accounts.services.member_remove, in its transaction (project=, user=) -> songs "
+                      "unassigned; songs registers the unassignment",
     "revision_verified": "annotations.services, after commit, when a revision becomes verified "
                          "(project=); jobs registers the retraining trigger",
     "model_registered": "jobs.training, when a training job registered its model (project=, model_version=, "

@@ -8,7 +8,7 @@ holding ``audio.<ext>`` (or one audio file of any name) and a label file: ``labe
 ``slug``/``folder``, ``title``, ``artist``, ``split``) or the ``manifest.json`` of a Singscope export,
 so an export imports back as it was.
 
-Songs are created through ``songs.services.song_create`` (validated, stored, processed by a worker);
+Songs are created through ``jobs.processing.song_upload`` (validated, stored, processed by a worker);
 labels become revisions with origin ``import:<format>``. A song already in the project (same bytes)
 is skipped, so running an import twice adds nothing.
 """
@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from accounts.models import Project
 from accounts.services import activity_record
 from annotations.models import AnnotationRevision, RevisionState
+from annotations.services import revision_create
 from common.errors import ApiError, public_text
 from django.conf import settings
 from django.core.files import File
@@ -35,6 +36,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from jobs.models import JobKind
+from jobs.processing import song_upload
+from jobs.services import job_create
+from songs.files import local_path, storage_delete
+from songs.models import Song, Split
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +179,7 @@ def dataset_scan(*, root: Path) -> DatasetScan:
 
 
 class _LocalUpload(File):
-    """A file on this machine handed to song_create as if uploaded. Deliberately without
+    """A file on this machine handed to song_upload as if uploaded. Deliberately without
     ``temporary_file_path``: storage would *move* such a file, and the collection is read in place."""
 
     def __init__(self, path: Path):
@@ -194,8 +200,6 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
     [...], "problems": [...]}; one bad song never stops the others, and a failed song leaves no row
     and no stored file behind.
     """
-    from songs.models import Split
-    from songs.services import song_create
 
     from detector.audio import scan as audio_scan
     from detector.errors import DetectorError
@@ -215,7 +219,7 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
             if item.labels is not None:
                 segments = _read_labels(item, duration=audio_scan(item.audio).duration)  # bad labels: fail before storing
             song = _import_one(project=project, item=item, actor=actor, state=state, split=split or item.split,
-                               has_labels=segments is not None, song_create=song_create)
+                               has_labels=segments is not None)
             vocal = [s for s in song.imported_segments if s.is_vocal] if song.imported_segments else []
             created.append({"song": song.pk, "name": item.name, "title": song.title,
                             "segments": len(song.imported_segments or []), "vocal_segments": len(vocal),
@@ -237,15 +241,11 @@ def dataset_import(*, project: Project, root: Path, actor, state: str = Revision
     return {"created": created, "skipped": skipped, "failed": failed, "problems": scan.problems, "summary": summary}
 
 
-def _import_one(*, project, item: DatasetItem, actor, state: str, split: str, has_labels: bool, song_create):
-    from annotations.services import revision_create
-    from songs.files import storage_delete
-    from songs.models import Split
-
+def _import_one(*, project, item: DatasetItem, actor, state: str, split: str, has_labels: bool):
     upload = _LocalUpload(item.audio)
     try:
         with transaction.atomic():  # the process job is queued when this commits, after the revision exists
-            song = song_create(project=project, upload=upload, created_by=actor, title=item.title,
+            song = song_upload(project=project, upload=upload, created_by=actor, title=item.title,
                                artist=item.artist, fallback_title=_title(item.name))
             try:
                 song.imported_segments = None
@@ -334,9 +334,6 @@ def zip_extract(*, path: Path, dest: Path) -> Path:
 
 def zip_import_prepare(*, project: Project, upload, actor, state: str = RevisionState.DRAFT) -> Job:  # noqa: F821
     """Check an uploaded zip now (a readable error for the user), store it, and queue an import job."""
-    from jobs.models import JobKind
-    from jobs.services import job_create
-
     if state not in IMPORT_STATES:
         raise ApiError(f"state must be one of {', '.join(IMPORT_STATES)}, not {state!r}.", code="invalid")
     with _local_copy(upload) as path:
@@ -381,7 +378,6 @@ class _local_copy:
 def import_handler(*, job, ctx) -> dict:
     """`import` job: params {"archive": storage name of the zip, "state"}; unpacks it to a temporary
     folder and imports it into the job's project. The stored zip is deleted afterwards."""
-    from songs.files import local_path
 
     archive = job.params.get("archive", "")
     if not archive or not archive.startswith(f"imports/{job.project_id}/"):
@@ -412,7 +408,6 @@ def project_export(*, project: Project, fmt: str = "lab", include_audio: bool = 
     """A zip of the project: ``<song folder>/labels.<ext>`` (+ ``audio.<ext>``), ``splits.json`` and
     ``manifest.json``. Returns (open temporary file positioned at 0, download file name). The layout
     is the one dataset_import reads, so an export with audio imports back as it was."""
-    from songs.models import Song, Split
 
     from detector.formats import EXTENSIONS, write_segments
     from detector.labels import Segment

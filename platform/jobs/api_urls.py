@@ -2,9 +2,13 @@
 
 from django.urls import path
 
-from jobs import views
+from jobs import song_views, views
 
 urlpatterns = [
+    path("songs/", song_views.SongListCreate.as_view(), name="api-songs"),
+    path("me/queue", song_views.MyQueue.as_view(), name="api-my-queue"),
+    path("songs/bulk", song_views.SongBulk.as_view(), name="api-songs-bulk"),
+    path("songs/<int:song_id>/", song_views.SongDetail.as_view(), name="api-song"),
     path("jobs/", views.api_jobs, name="api-jobs"),
     path("jobs/<int:job_id>/", views.api_job, name="api-job"),
     path("jobs/<int:job_id>/cancel", views.api_job_cancel, name="api-job-cancel"),

@@ -12,9 +12,14 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+from annotations.models import AnnotationRevision
+from annotations.services import revision_create
+from common.errors import public_text
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from songs.files import local_path, song_dir
+from songs.models import Song, SongStatus
 
 from detector.errors import NoDefaultModelError
 from detector.inference import default_model_path
@@ -160,10 +165,6 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
     """Save float16 probabilities + segments as the song's Prediction for this model; create a model
     revision when no person has worked on the song. Nothing half-written on failure. The returned
     prediction's `outcome` says which (a key of OUTCOMES)."""
-    from annotations.models import AnnotationRevision
-    from annotations.services import revision_create
-    from songs.files import song_dir
-    from songs.models import Song
 
     duration = float(song.duration or segments[-1].end)
     segments = _fit(list(segments), duration)
@@ -209,7 +210,6 @@ def prediction_store(*, song, model_version: ModelVersion, probabilities: np.nda
 def song_detect(*, song, model_version: ModelVersion, ctx=None) -> Prediction:
     """Run ``model_version`` over the song's audio and store the Prediction."""
     from django.conf import settings
-    from songs.files import local_path
 
     from detector.inference import detect_file
 
@@ -235,9 +235,7 @@ def detect_handler(*, job, ctx) -> dict:
     """Detect job: params {"song_ids": [...], "model_id"?, "trigger"?, "previous_model_id"?}; checks
     cancellation between songs. The result lists what happened to each song (OUTCOMES) and, after an
     activation, how much of each song's decision changed from the previously used model's."""
-    from common.errors import public_text
     from django.db.models import Q
-    from songs.models import Song, SongStatus
 
     from jobs.selectors import prediction_change
     from jobs.services import JobCancelled

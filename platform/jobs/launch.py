@@ -7,14 +7,17 @@ Job params (read by the handlers):
   detect   {"song_ids": [..], "model_id": id | None}      -> jobs.detection.detect_handler
   train    see jobs.training.training_params_clean          -> jobs.training.train_handler
   evaluate {"model": id, "song_ids": [..] (optional), "reference": "verified"|"current" (optional)}         -> reports.services.evaluate_handler
+  process  {"song_id": id}, queued by jobs.processing.song_upload -> jobs.processing.song_process_handler
 """
 
 from __future__ import annotations
 
 from accounts.models import Project, Role
 from accounts.permissions import require_role
+from accounts.services import activity_record
 from common.errors import ApiError
 from common.validation import ID_MAX, ids_values
+from songs.models import Song, SongStatus
 
 from jobs.models import Job, JobKind, JobState
 
@@ -30,8 +33,6 @@ def _ids(raw, *, field: str) -> list[int]:
 
 
 def _songs(*, project: Project, raw, field: str = "song_ids") -> list[int]:
-    from songs.models import Song, SongStatus
-
     ready = Song.objects.filter(project=project, status=SongStatus.READY)
     if raw == "all":
         ids = list(ready.order_by("id").values_list("pk", flat=True))
@@ -96,10 +97,20 @@ def job_start(*, project: Project, user, kind: str, data: dict) -> Job:
     return job_create(project=project, kind=kind, params=params, created_by=user)
 
 
+def _stale_recorded(job: Job) -> None:
+    """Before acting on a job, record what the API already shows (jobs.selectors.job_as_seen): a
+    running job whose worker died is failed (what the beat task jobs.housekeep does for every job)."""
+    from jobs.services import jobs_fail_stale
+
+    if job.state == JobState.RUNNING and jobs_fail_stale():
+        job.refresh_from_db()
+
+
 def job_cancel_by(*, job: Job, user) -> Job:
     """Cancel for the job's creator or a reviewer/admin; a finished job answers 409."""
     from jobs.services import job_cancel
 
+    _stale_recorded(job)
     if job.created_by_id != getattr(user, "pk", None):
         require_role(user=user, project=job.project, role=Role.REVIEWER)
     else:
@@ -113,9 +124,28 @@ def job_retry_by(*, job: Job, user) -> Job:
     """A new job with the same parameters, for a failed or cancelled one."""
     from jobs.services import job_retry
 
+    _stale_recorded(job)
     needed = Role.ANNOTATOR if job.kind in (JobKind.DETECT, JobKind.PROCESS) else Role.REVIEWER
     require_role(user=user, project=job.project, role=needed)
     if job.state not in (JobState.FAILED, JobState.CANCELLED):
         raise ApiError(f"Only failed or cancelled jobs can be retried; this one is {job.state}.",
                        code="job_not_retryable", status_code=409)
     return job_retry(job=job, created_by=user)
+
+
+def songs_detect(*, project: Project, songs, actor, model_id=None):
+    """Queue one detect job over the ready songs among ``songs``, with the model POST /api/jobs/ would
+    accept (jobs.launch.model_choice: the project's own or a shipped one; None = the active one)."""
+    model_id = model_choice(project=project, raw=model_id, required=False)
+    ready = [s.pk for s in songs if s.status == SongStatus.READY]
+    if not ready:
+        raise ApiError("None of the selected songs is ready yet; detection runs on ready songs.", code="not_ready")
+    params = {"song_ids": ready}
+    if model_id is not None:
+        params["model_id"] = model_id
+    from jobs.services import job_create
+
+    job = job_create(project=project, kind=JobKind.DETECT, params=params, created_by=actor)
+    activity_record(project=project, actor=actor, verb="job.created",
+                    summary=f"queued detection on {len(ready)} songs", data={"job": job.pk, "songs": ready})
+    return job

@@ -17,7 +17,10 @@ import io
 import logging
 
 import numpy as np
+from annotations.models import AnnotationRevision, RevisionState
 from django.core.cache import cache
+from songs.models import Song, SongStatus
+from songs.services import song_signatures_ensure
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +42,6 @@ def songs_priority(*, project) -> dict[int, dict]:
     ready songs that still need correcting (no verified current revision) and have a prediction of
     the model in use (the active model's; with none chosen, the newest shipped model's; else the
     song's newest prediction)."""
-    from annotations.models import AnnotationRevision, RevisionState
-    from songs.models import Song, SongStatus
-    from songs.services import song_signatures_ensure
 
     from detector.priority import song_priorities
     from jobs.models import Prediction
@@ -96,8 +96,6 @@ def song_queue(*, project, songs=None) -> list[dict]:
     """``songs`` (default: the project's ready songs that still need correcting) in the order to
     correct them: highest priority first, songs without a prediction after them, verified songs
     last; each ``{"song": Song, "priority": dict | None}``."""
-    from annotations.models import RevisionState
-    from songs.models import Song, SongStatus
 
     scores = songs_priority(project=project)
     if songs is None:

@@ -21,6 +21,7 @@ from songs.files import local_path, song_dir, storage_delete
 from songs.models import Song, SongStatus
 from songs.peaks import PEAKS_SAMPLE_RATE, PeakAccumulator, peaks_document, peaks_gzip
 from songs.processing import needs_rendition, rendition_make, signature_values, spectrogram_save
+from songs.services import song_create
 
 from detector.audio import probe, stream
 from detector.config import DEFAULT_FEATURES
@@ -29,9 +30,25 @@ from detector.features import logmel_blocks
 from detector.inference import predict_features
 from detector.postprocess import segments_from_probabilities
 from jobs.detection import bundle_load, model_version_for_project, prediction_store
-from jobs.services import JobCancelled
+from jobs.models import JobKind
+from jobs.services import JobCancelled, job_create
 
 log = logging.getLogger(__name__)
+
+
+def song_upload(*, project, upload, created_by, **fields) -> Song:
+    """Create a song from an upload (songs.services.song_create: validated, stored byte-exact) and queue
+    its process job in the same transaction; ``song.process_job`` is the job. ``fields``: title,
+    artist, album, fallback_title. Raises what song_create raises (ApiError 400 / 409 / 413)."""
+    jobs = []
+
+    def queue(song: Song) -> dict:
+        jobs.append(job_create(project=project, kind=JobKind.PROCESS, params={"song_id": song.pk}, created_by=created_by))
+        return {"job": jobs[0].pk}
+
+    song = song_create(project=project, upload=upload, created_by=created_by, on_created=queue, **fields)
+    song.process_job = jobs[0]
+    return song
 
 
 def spectrogram_compute(*, song: Song) -> str:

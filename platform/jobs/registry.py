@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from accounts.models import Project
+from accounts.services import activity_record
+from common.errors import ApiError
 from django.db import transaction
+from songs.models import Song, SongStatus
 
 from jobs.models import ModelVersion
-
-log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -18,8 +17,6 @@ def model_activate(*, project: Project, model_version: ModelVersion | None, acto
     the model new detections of the project use, and queue one `detect` job that brings the
     project's songs up to date with it (`redetect_queue`). Returns the locked project, with
     `redetect_job` (the job, or None when nothing needs detecting)."""
-    from accounts.services import activity_record
-    from common.errors import ApiError
 
     from jobs.detection import model_version_for_project
 
@@ -52,7 +49,6 @@ def redetect_queue(*, project: Project, model_version: ModelVersion, previous: M
     songs with a person's work get its prediction beside that work (jobs.detection). A queued,
     not yet started re-detection of an earlier activation is cancelled: this one supersedes it.
     Returns the job, or None when the project has no ready song."""
-    from songs.models import Song, SongStatus
 
     from jobs.models import Job, JobKind, JobState
     from jobs.services import job_cancel, job_create
@@ -66,19 +62,3 @@ def redetect_queue(*, project: Project, model_version: ModelVersion, previous: M
     return job_create(project=project, kind=JobKind.DETECT, created_by=actor if getattr(actor, "is_authenticated", False)
                       else None, params={"song_ids": ids, "model_id": model_version.pk, "trigger": "activation",
                                          "previous_model_id": previous.pk if previous else None})
-
-
-def jobs_housekeep(*, project: Project | None = None) -> None:
-    """Run by the jobs API and pages: fail jobs whose worker died (so a lone killed worker is
-    noticed even with no other worker alive), clear their leftovers, and run the retraining check."""
-    from jobs.retrain import retrain_maybe_trigger
-    from jobs.services import jobs_fail_stale
-    from jobs.training import training_leftovers_sweep
-
-    try:
-        jobs_fail_stale()
-        training_leftovers_sweep()
-        if project is not None and project.retrain_after_verified:
-            retrain_maybe_trigger(project=project)
-    except Exception:  # noqa: BLE001 - housekeeping must never break a page
-        log.warning("jobs housekeeping failed", exc_info=True)

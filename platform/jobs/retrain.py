@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from accounts.models import Project
+from accounts.services import activity_record
 from django.db import transaction
 
 from jobs.models import Job, JobKind, ModelVersion
@@ -53,7 +54,6 @@ def retrain_maybe_trigger(*, project: Project) -> Job | None:
             log.warning("retraining of project %s not queued: %s", locked.pk, exc)
             return None
         job = job_create(project=locked, kind=JobKind.TRAIN, params=params, created_by=None)
-        from accounts.services import activity_record
 
         activity_record(project=locked, actor=None, verb="job.retrain",
                         summary=f"{new} newly verified songs: queued retraining (job {job.pk})",
@@ -72,7 +72,6 @@ def retrain_check_all() -> int:
 def training_policy_set(*, project: Project, actor, retrain_after_verified: int, auto_activate_margin: float | None,
                         default_training: dict | None = None) -> Project:
     """Change the project's retraining / auto-activation policy and default training parameters."""
-    from accounts.services import activity_record
 
     fields = ["retrain_after_verified", "auto_activate_margin"]
     project.retrain_after_verified = retrain_after_verified

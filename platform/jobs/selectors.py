@@ -1,11 +1,19 @@
 """Reads of the jobs app: jobs and model versions a user may see, and the data a training job uses."""
 
+from datetime import timedelta
+
 import numpy as np
-from accounts.models import Project
+from accounts.models import ActivityEvent, Project
 from accounts.permissions import require_role
+from accounts.selectors import projects_for_user
+from annotations.models import AnnotationRevision, RevisionState
 from common.validation import id_or_404, id_value
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from songs.models import Song, SongStatus
+from songs.selectors import songs_list
 
 from detector.priority import region_priorities
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion, Prediction
@@ -22,8 +30,6 @@ def jobs_for_project(*, project: Project, kind: str | None = None, state: str | 
 
 def jobs_for_user(*, user, kind: str | None = None, state: str | None = None) -> QuerySet[Job]:
     """Jobs of every project the user belongs to."""
-    from accounts.selectors import projects_for_user
-
     qs = Job.objects.filter(project__in=projects_for_user(user=user)).select_related("created_by")
     if kind:
         qs = qs.filter(kind=kind)
@@ -50,8 +56,6 @@ def models_for_project(*, project: Project) -> QuerySet[ModelVersion]:
 
 def models_for_user(*, user) -> QuerySet[ModelVersion]:
     """Model versions of every project the user belongs to, and the shipped ones."""
-    from accounts.selectors import projects_for_user
-
     return (ModelVersion.objects.filter(Q(project__in=projects_for_user(user=user)) | Q(project__isnull=True))
             .select_related("parent", "created_by", "project"))
 
@@ -83,8 +87,6 @@ def model_for_project(*, project: Project, model_id) -> ModelVersion | None:
 def verified_revisions(*, project: Project, split: str | tuple[str, ...]) -> list[tuple]:
     """``(song, revision)`` for every ready song of ``split`` (one or several) with a verified revision:
     the latest verified one (a later draft on top of it does not count until it is verified)."""
-    from annotations.models import AnnotationRevision, RevisionState
-    from songs.models import Song, SongStatus
 
     splits = (split,) if isinstance(split, str) else tuple(split)
     songs = list(Song.objects.filter(project=project, split__in=splits, status=SongStatus.READY).order_by("id"))
@@ -121,7 +123,6 @@ def model_previous_for_project(*, project: Project) -> int | None:
     """The id of the model the project used before its current one: the model of the latest
     activation before the current model's (None for "the shipped default"), else the active model's
     parent; None when there is no earlier model."""
-    from accounts.models import ActivityEvent
 
     current = project.active_model_id
     for data in (ActivityEvent.objects.filter(project=project, verb="model.activated")
@@ -174,7 +175,6 @@ _RECIPE_BUDGET = ("epochs", "steps_per_epoch", "batch_size", "crop_seconds")
 def job_parameters(*, job: Job) -> list[tuple[str, str]]:
     """The job's parameters as a person reads them: labels instead of keys, model and song names
     instead of ids, and what an empty value means (never "base_model_id None")."""
-    from songs.models import Song
 
     params = dict(job.params or {})
     project = job.project
@@ -254,7 +254,6 @@ def model_changes(*, project: Project, model_version: ModelVersion, limit: int =
     between the model used before and this one (both models' stored predictions), most changed first,
     each with a link into the editor showing both models' probability curves; and the state of the
     re-detection job the activation queued."""
-    from accounts.models import ActivityEvent
 
     event = None
     for data in (ActivityEvent.objects.filter(project=project, verb="model.activated")
@@ -339,3 +338,44 @@ def prediction_unsure_regions(*, probabilities, hop: float, threshold: float) ->
     regions = [{"start": round(a * hop, 6), "end": round(b * hop, 6), "uncertainty": round(u, 4)}
                for (a, b), u in zip(bounds, scores, strict=True)]
     return sorted(regions, key=lambda r: (-r["uncertainty"], r["start"]))
+
+
+WORKER_LOST = "Worker lost"
+
+
+def worker_lost_error() -> str:
+    """The error of a job failed because its worker stopped touching it (jobs.services.jobs_fail_stale)."""
+    return (f"The worker running this job stopped responding for over {settings.JOB_STALE_SECONDS} s "
+            "(killed or crashed). Nothing partial was kept; retry the job.")
+
+
+def job_as_seen(job: Job) -> Job:
+    """``job`` as pages and the API show it: a running job whose worker has not touched it for
+    JOB_STALE_SECONDS is shown failed ("Worker lost"), as the beat task jobs.housekeep will record it.
+    Changes the instance in memory only; nothing is written."""
+    if job.state == JobState.RUNNING and job.heartbeat_at is not None and \
+            job.heartbeat_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS):
+        job.state, job.message, job.error = JobState.FAILED, WORKER_LOST, worker_lost_error()
+        job.finished_at = job.finished_at or timezone.now()
+    return job
+
+
+def songs_listed(**filters) -> QuerySet:
+    """songs.selectors.songs_list (same filters) with each song's predictions, newest first, for
+    the song API's "model" (its latest prediction's model)."""
+    return songs_list(**filters).prefetch_related(
+        Prefetch("predictions", queryset=Prediction.objects.select_related("model_version").order_by("-created_at", "-id"))
+    )
+
+
+def process_jobs_for(*, songs) -> dict[int, Job]:
+    """The latest process job of each song (by song id)."""
+    ids = [s.pk for s in songs]
+    if not ids:
+        return {}
+    latest: dict[int, Job] = {}
+    projects = {s.project_id for s in songs}
+    jobs = Job.objects.filter(project_id__in=projects, kind=JobKind.PROCESS, params__song_id__in=ids).order_by("created_at", "id")
+    for job in jobs.only("id", "state", "progress", "message", "error", "params", "created_at"):
+        latest[job.params.get("song_id")] = job
+    return latest

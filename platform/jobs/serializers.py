@@ -2,9 +2,11 @@ from common.validation import ChoiceField, IdField, IdListField, ProjectFilterSe
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from songs.models import Song, SongStatus
 
 from detector.config import ALL_TRANSFER_MODES
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+from jobs.selectors import job_as_seen
 from jobs.training import DEFAULTS, INTS, LIMITS, OPTIONAL
 
 
@@ -24,6 +26,9 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at", "heartbeat_at", "duration_seconds", "can_cancel", "can_retry", "url",
         ]
         read_only_fields = fields
+
+    def to_representation(self, job):
+        return super().to_representation(job_as_seen(job))
 
     def get_created_by(self, job) -> str | None:
         return job.created_by.get_username() if job.created_by else None
@@ -180,3 +185,102 @@ class ModelChangesQuerySerializer(serializers.Serializer):
 class JobListQuerySerializer(ProjectFilterSerializer):
     kind = ChoiceField(choices=JobKind.choices, required=False, allow_blank=True)  # empty: no filter
     state = ChoiceField(choices=JobState.choices, required=False, allow_blank=True)
+
+
+class SongSerializer(serializers.ModelSerializer):
+    """A song as the API and the song list show it, with its process job and its latest prediction's model
+    (jobs data: this serializer lives here, above songs). Context: ``jobs`` {song id: latest process job}."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    job = serializers.SerializerMethodField()
+    annotation = serializers.SerializerMethodField()
+    vocal_share = serializers.SerializerMethodField()
+    model = serializers.SerializerMethodField()
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Song
+        fields = [
+            "id", "project", "title", "artist", "album", "original_name", "extension", "size_bytes", "sha256", "duration",
+            "sample_rate", "channels", "codec", "status", "error", "split", "job", "annotation", "vocal_share",
+            "model", "urls", "created_by", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _job(self, song):
+        return (self.context.get("jobs") or {}).get(song.pk)
+
+    def get_status(self, song) -> str:
+        job = self._job(song)
+        # A process job that died (worker killed, cancelled) leaves the song failed, not "processing" forever.
+        if song.status == SongStatus.PROCESSING and job and job.state in (JobState.FAILED, JobState.CANCELLED):
+            return SongStatus.FAILED
+        return song.status
+
+    def get_error(self, song) -> str:
+        job = self._job(song)
+        if song.status == SongStatus.PROCESSING and job and job.state in (JobState.FAILED, JobState.CANCELLED):
+            return job.error or "Processing was cancelled."
+        return song.error
+
+    def get_job(self, song) -> dict | None:
+        job = self._job(song)
+        if not job:
+            return None
+        return {"id": job.pk, "state": job.state, "progress": round(job.progress, 3), "message": job.message}
+
+    def get_annotation(self, song) -> dict | None:
+        rev = song.current_revision
+        if rev is None:
+            return None
+        return {"revision": rev.pk, "number": rev.number, "state": rev.state, "origin": rev.origin,
+                "vocal_seconds": rev.vocal_seconds}
+
+    def get_vocal_share(self, song) -> float | None:
+        rev = song.current_revision
+        if rev is None or not song.duration:
+            return None
+        return round(min(1.0, rev.vocal_seconds / song.duration), 4)
+
+    def get_model(self, song) -> dict | None:
+        predictions = list(song.predictions.all())
+        if not predictions:
+            return None
+        mv = predictions[0].model_version
+        return {"id": mv.pk, "name": mv.name, "kind": mv.kind}
+
+    def get_urls(self, song) -> dict[str, str]:
+        base = f"/api/songs/{song.pk}"
+        return {"audio": f"{base}/audio", "peaks": f"{base}/peaks", "spectrogram": f"{base}/spectrogram",
+                "original": f"{base}/original",
+                "editor": f"/projects/{song.project_id}/songs/{song.pk}/"}
+
+
+class QueueSongSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    title = serializers.CharField()
+    state = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    priority = serializers.SerializerMethodField(
+        help_text="to annotate: why this song comes first (priority = uncertainty + disagreement + "
+                  "detector.priority.NOVELTY_WEIGHT x novelty); null without a model prediction")
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {
+        k: {"type": "number"} for k in ("priority", "uncertainty", "disagreement", "novelty")}})
+    def get_priority(self, song):
+        p = getattr(song, "priority", None)
+        return {k: p[k] for k in ("priority", "uncertainty", "disagreement", "novelty")} if p else None
+
+    def get_state(self, song) -> str | None:
+        return song.current_revision.state if song.current_revision_id else None
+
+    def get_url(self, song) -> str:
+        return f"/projects/{song.project_id}/songs/{song.pk}/"
+
+
+class QueueSerializer(serializers.Serializer):
+    to_annotate = QueueSongSerializer(many=True)
+    to_review = QueueSongSerializer(many=True)

@@ -8,6 +8,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from common.errors import ApiError, public_text
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, TextField, Value
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from jobs.handlers import DEFAULT_TIME_LIMITS, QUEUES, TIME_LIMITS, handler_for
 from jobs.models import Job, JobState
+from jobs.selectors import WORKER_LOST, worker_lost_error
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,6 @@ def _finish(job: Job, *, state: str, message: str, error: str = "", result: dict
 def _readable(exc: BaseException) -> str:
     """What members read about a failure: errors written for people (detector's, ApiError sentences)
     as they are, others with their type; either way one line without server paths (common.errors.public_text)."""
-    from common.errors import ApiError, public_text
 
     from detector.errors import DetectorError
 
@@ -197,9 +198,5 @@ def jobs_fail_stale() -> int:
     """Fail running jobs whose worker stopped touching them (killed, crashed, host lost)."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     return Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
-        state=JobState.FAILED, finished_at=timezone.now(), message="Worker lost",
-        error=(
-            f"The worker running this job stopped responding for over {settings.JOB_STALE_SECONDS} s "
-            "(killed or crashed). Nothing partial was kept; retry the job."
-        ),
+        state=JobState.FAILED, finished_at=timezone.now(), message=WORKER_LOST, error=worker_lost_error(),
     )

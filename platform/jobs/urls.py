@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from jobs import views
+from jobs import song_views, views
 
 urlpatterns = [
+    path("assignments/", song_views.assignments_page, name="project-assignments"),
     path("jobs/", views.jobs_page, name="jobs"),
     path("jobs/train/new", views.train_form_page, name="job-train-new"),
     path("jobs/detect", views.detect_form_post, name="job-detect"),

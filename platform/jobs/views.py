@@ -28,10 +28,12 @@ from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from songs.models import Song, SongStatus
+from songs.selectors import song_get
 
 from jobs import launch, selectors
 from jobs.models import JobKind
-from jobs.registry import jobs_housekeep, model_activate
+from jobs.registry import model_activate
 from jobs.serializers import (
     ActivateRequestSerializer,
     JobCreateRequestSerializer,
@@ -59,10 +61,8 @@ def api_jobs(request):
     query = query_validated(JobListQuerySerializer, request)
     if "project" in query:
         project = project_get(user=request.user, project_id=query["project"])
-        jobs_housekeep(project=project)
         qs = selectors.jobs_for_project(project=project, kind=query.get("kind"), state=query.get("state"))
     else:
-        jobs_housekeep()
         qs = selectors.jobs_for_user(user=request.user, kind=query.get("kind"), state=query.get("state"))
     paginator = Pagination()
     page = paginator.paginate_queryset(qs, request)
@@ -72,7 +72,6 @@ def api_jobs(request):
 @extend_schema(responses=JobDetailSerializer)
 @api_view(["GET"])
 def api_job(request, job_id: int):
-    jobs_housekeep()
     job = selectors.job_get(user=request.user, job_id=job_id)
     return Response(JobDetailSerializer(job).data)
 
@@ -98,8 +97,6 @@ def api_job_retry(request, job_id: int):
     "editor's probability lane: active, previous (the model used before the active one) or null.")
 @api_view(["GET"])
 def api_song_predictions(request, song_id: int):
-    from songs.selectors import song_get
-
     song = song_get(user=request.user, song_id=song_id)
     return Response({"results": selectors.song_prediction_layers(song=song)})
 
@@ -213,10 +210,8 @@ def _page_project(request, project_id):
 @login_required
 def jobs_page(request, project_id: int):
     project = _page_project(request, project_id)
-    jobs_housekeep(project=project)
-    from songs.models import Song, SongStatus
 
-    jobs = list(selectors.jobs_for_project(project=project)[:100])
+    jobs = [selectors.job_as_seen(job) for job in selectors.jobs_for_project(project=project)[:100]]
     return render(request, "jobs/jobs.html", {
         "project": project,
         "jobs": jobs,
@@ -231,8 +226,7 @@ def jobs_page(request, project_id: int):
 @login_required
 def job_page(request, project_id: int, job_id: int):
     project = _page_project(request, project_id)
-    jobs_housekeep(project=project)
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_as_seen(selectors.job_get(user=request.user, job_id=job_id))
     if job.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")
     data = JobDetailSerializer(job).data

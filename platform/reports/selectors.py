@@ -6,6 +6,7 @@ from accounts.permissions import require_role
 from accounts.selectors import project_get, projects_for_user
 from common.validation import id_or_404
 from django.db.models import Q, QuerySet
+from jobs.models import Job, JobKind, ModelVersion
 
 from detector.config import ALL_TRANSFER_MODES
 from reports.models import EvaluationReport
@@ -60,14 +61,10 @@ def reports_get_many(*, user, project, ids: list[int]) -> list[EvaluationReport]
 
 def models_for_project(*, project):
     """Model versions a project can evaluate: its own and the ones shipped with Singscope."""
-    from jobs.models import ModelVersion
-
     return ModelVersion.objects.filter(Q(project=project) | Q(project__isnull=True)).order_by("-created_at", "-id")
 
 
 def evaluate_jobs_recent(*, project, limit: int = 10):
-    from jobs.models import Job, JobKind
-
     return Job.objects.filter(project=project, kind=JobKind.EVALUATE).order_by("-created_at", "-id")[:limit]
 
 

@@ -16,8 +16,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from jobs.selectors import model_learning_points
+from jobs.services import job_create
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from songs.models import Song, SongStatus, Split
 
 from reports import plots, selectors
 from reports.exports import report_csv, report_document
@@ -36,8 +39,6 @@ class EvaluateForm(forms.Form):
     )
 
     def __init__(self, *args, project, **kwargs):
-        from songs.models import Song, SongStatus
-
         super().__init__(*args, **kwargs)
         self.project = project
         self.fields["model"].queryset = selectors.models_for_project(project=project)
@@ -45,8 +46,6 @@ class EvaluateForm(forms.Form):
         self.fields["songs"].label_from_instance = lambda song: f"{song.title} ({song.get_split_display().lower()})"
 
     def clean(self):
-        from songs.models import Song, Split
-
         data = super().clean()
         if not data.get("songs") and not Song.objects.filter(project=self.project, split=Split.TEST).exists():
             raise forms.ValidationError(
@@ -58,8 +57,6 @@ class EvaluateForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request, project_id: int):
-    from jobs.services import job_create
-
     project = project_get(user=request.user, project_id=project_id)
     can_evaluate = has_role(user=request.user, project=project, role=Role.REVIEWER)
     form = EvaluateForm(project=project)
@@ -87,7 +84,6 @@ def report_detail(request, project_id: int, report_id: int):
     project = project_get(user=request.user, project_id=project_id)
     report = selectors.report_get(user=request.user, report_id=report_id, project=project)
     others = selectors.reports_for_project(project=project).exclude(pk=report.pk)[:20]
-    from jobs.selectors import model_learning_points
 
     return render(request, "reports/detail.html", {
         "project": project, "report": report, "pooled": report.pooled, "others": others,

@@ -194,6 +194,15 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = int(os.environ.get("CELERY_WORKER_PROC_ALIVE_
 WORKER_HEARTBEAT_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 # A running job whose worker has not touched it for this long is declared dead (worker killed).
 JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "60"))
+# Celery beat (`celery -A singscope beat`, or a worker started with -B as `make run` does): background
+# upkeep that no request does (docs/architecture.md, "Background work").
+JOBS_HOUSEKEEP_SECONDS = int(os.environ.get("JOBS_HOUSEKEEP_SECONDS", "60"))
+RETRAIN_CHECK_SECONDS = int(os.environ.get("RETRAIN_CHECK_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE = {
+    "jobs.housekeep": {"task": "jobs.housekeep", "schedule": float(JOBS_HOUSEKEEP_SECONDS)},
+    "jobs.retrain_check": {"task": "jobs.retrain_check", "schedule": float(RETRAIN_CHECK_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- auth, API ------------------------------------------------------------------------------
 LOGIN_URL = "login"

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from jobs import song_views
 
 handler400 = "common.errors.handler400"
 handler404 = "common.errors.handler404"
@@ -28,4 +29,5 @@ urlpatterns = [
     path("projects/<int:project_id>/", include("reports.urls")),
     path("projects/<int:project_id>/", include("datasets.urls")),
     path("", include("accounts.urls")),
+    path("my-queue/", song_views.my_queue_page, name="my-queue"),
 ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from accounts.models import Project
 from accounts.selectors import projects_for_user
-from common.validation import id_or_404
-from django.db.models import Prefetch, Q, QuerySet
+from common.validation import id_or_404, id_value
+from django.db.models import Q, QuerySet
 from django.http import Http404
-from jobs.models import Job, JobKind, Prediction
 
 from songs.models import Song
 
@@ -46,19 +46,14 @@ def songs_list(*, user, project_id=None, search: str = "", ordering: str = "", s
     if field:
         desc = "-" if ordering.startswith("-") else ""
         qs = qs.order_by(f"{desc}{field}", f"{desc}id")
-    return qs.select_related("current_revision", "created_by").prefetch_related(
-        Prefetch("predictions", queryset=Prediction.objects.select_related("model_version").order_by("-created_at", "-id"))
-    )
+    return qs.select_related("current_revision", "created_by")
 
 
-def process_jobs_for(*, songs) -> dict[int, Job]:
-    """The latest process job of each song (by song id)."""
-    ids = [s.pk for s in songs]
-    if not ids:
-        return {}
-    latest: dict[int, Job] = {}
-    projects = {s.project_id for s in songs}
-    jobs = Job.objects.filter(project_id__in=projects, kind=JobKind.PROCESS, params__song_id__in=ids).order_by("created_at", "id")
-    for job in jobs.only("id", "state", "progress", "message", "error", "params", "created_at"):
-        latest[job.params.get("song_id")] = job
-    return latest
+def assignable_songs(*, project: Project, assignee: str = "") -> QuerySet:
+    """The project's songs for the assignment page; assignee "" = all, "none" = unassigned, or a user id."""
+    qs = Song.objects.filter(project=project).select_related("assigned_to", "current_revision").order_by("title", "id")
+    if assignee == "none":
+        qs = qs.filter(assigned_to__isnull=True)
+    elif id_value(assignee) is not None:
+        qs = qs.filter(assigned_to_id=id_value(assignee))
+    return qs

@@ -8,16 +8,15 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
-from accounts.models import Project
+from accounts.models import Membership, Project
 from accounts.services import activity_record
 from common.errors import ApiError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from jobs.models import JobKind
-from jobs.services import job_create
 
 from songs.files import extension_for, song_dir, storage_delete
 from songs.models import Song, SongStatus, Split, song_upload_to
@@ -54,12 +53,14 @@ def _sha256_of(upload) -> str:
 
 
 def song_create(*, project: Project, upload, created_by, title: str = "", artist: str = "", album: str = "",
-                fallback_title: str = "") -> Song:
-    """Validate an uploaded file by decoding it, store it byte-exact, create the song and its process job.
+                fallback_title: str = "", on_created: Callable[[Song], dict] | None = None) -> Song:
+    """Validate an uploaded file by decoding it, store it byte-exact, create the song (status processing).
 
     Title, artist and album: the values given, else the file's own tags (songs.tags), else (title
-    only) ``fallback_title``, else the file name. Raises ApiError (400 not audio / 409 duplicate /
-    413 too large); on any failure no row and no stored file remain.
+    only) ``fallback_title``, else the file name. ``on_created(song)`` runs in the transaction that
+    creates the row and returns what it adds to the "song.uploaded" activity (jobs.processing.song_upload
+    queues the process job there). Raises ApiError (400 not audio / 409 duplicate / 413 too large);
+    on any failure no row and no stored file remain.
     """
     display = filename_clean(getattr(upload, "name", "") or "upload")
     title = (title or "").strip()
@@ -95,9 +96,9 @@ def song_create(*, project: Project, upload, created_by, title: str = "", artist
         with transaction.atomic():
             song.original.name = stored
             song.save()
-            job = job_create(project=project, kind=JobKind.PROCESS, params={"song_id": song.pk}, created_by=created_by)
+            extra = on_created(song) if on_created is not None else {}
             activity_record(project=project, actor=created_by, verb="song.uploaded",
-                            summary=f"uploaded {song.title}", data={"song": song.pk, "job": job.pk})
+                            summary=f"uploaded {song.title}", data={"song": song.pk, **extra})
     except IntegrityError:
         storage_delete(stored)
         existing = Song.objects.filter(project=project, sha256=sha).first()
@@ -107,7 +108,6 @@ def song_create(*, project: Project, upload, created_by, title: str = "", artist
     except BaseException:
         storage_delete(stored)
         raise
-    song.process_job = job
     return song
 
 
@@ -204,24 +204,6 @@ def songs_set_split(*, songs, split: str, actor) -> int:
     return n
 
 
-def songs_detect(*, project: Project, songs, actor, model_id=None):
-    """Queue one detect job over the ready songs among ``songs``, with the model POST /api/jobs/ would
-    accept (jobs.launch.model_choice: the project's own or a shipped one; None = the active one)."""
-    from jobs.launch import model_choice
-
-    model_id = model_choice(project=project, raw=model_id, required=False)
-    ready = [s.pk for s in songs if s.status == SongStatus.READY]
-    if not ready:
-        raise ApiError("None of the selected songs is ready yet; detection runs on ready songs.", code="not_ready")
-    params = {"song_ids": ready}
-    if model_id is not None:
-        params["model_id"] = model_id
-    job = job_create(project=project, kind=JobKind.DETECT, params=params, created_by=actor)
-    activity_record(project=project, actor=actor, verb="job.created",
-                    summary=f"queued detection on {len(ready)} songs", data={"job": job.pk, "songs": ready})
-    return job
-
-
 def song_signatures_ensure(*, songs) -> dict[int, list[float]]:
     """``{song id: signature}`` of ``songs``; a song processed before signatures were stored gets one
     computed now from its stored spectrogram (the same log-mel features, read back) and kept. Songs
@@ -245,3 +227,31 @@ def song_signatures_ensure(*, songs) -> dict[int, list[float]]:
         Song.objects.filter(pk=song.pk).update(signature=values)
         song.signature = out[song.pk] = values
     return out
+
+
+@transaction.atomic
+def songs_assign(*, project: Project, actor, song_ids: list[int], assignee) -> int:
+    """Assign songs of ``project`` to a member (or unassign them with ``assignee=None``).
+
+    Every id must name a song of this project (otherwise 404 and nothing changes: the answer is the
+    same for songs of other projects and for ids that do not exist)."""
+    ids = sorted({int(i) for i in song_ids})
+    if not ids:
+        raise ApiError("Choose at least one song to assign.", code="invalid")
+    songs = Song.objects.filter(project=project, pk__in=ids)
+    if songs.count() != len(ids):
+        raise ApiError("Some of these songs are not in this project (or do not exist).", code="not_found",
+                       status_code=404)
+    if assignee is not None and not Membership.objects.filter(project=project, user=assignee).exists():
+        raise ApiError(f"{assignee.get_username()} is not a member of this project.", code="not_member")
+    n = songs.update(assigned_to=assignee)
+    who = assignee.get_username() if assignee is not None else "nobody"
+    activity_record(project=project, actor=actor, verb="song.assigned",
+                    summary=f"assigned {n} song{'s' if n != 1 else ''} to {who}",
+                    data={"songs": ids, "user": assignee.pk if assignee is not None else None})
+    return n
+
+
+def songs_unassign(*, project: Project, user) -> int:
+    """The ``member_removed`` hook: the songs of ``project`` assigned to ``user`` become unassigned."""
+    return Song.objects.filter(project=project, assigned_to=user).update(assigned_to=None)

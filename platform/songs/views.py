@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import gzip
 
-from accounts.models import Role
-from accounts.permissions import has_role, require_role
+from accounts.models import Membership, Role
+from accounts.permissions import ProjectRolePermission, has_role
 from accounts.selectors import project_get
 from common.errors import ApiError
-from common.pagination import Pagination
-from common.parsers import JSONParser
-from common.schema import paginated
+from common.validation import id_value
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,18 +25,7 @@ from songs import selectors, services
 from songs.audio_response import file_response
 from songs.files import content_type_for
 from songs.models import SongStatus, Split
-from songs.serializers import (
-    SongBulkSerializer,
-    SongListQuerySerializer,
-    SongSerializer,
-    SongUpdateSerializer,
-    SongUploadSerializer,
-)
-from songs.uploads import HashingUploadHandler, too_large_error
-
-# Multipart overhead allowed on top of the file itself before the early Content-Length check trips.
-MULTIPART_SLACK = 64 * 1024
-
+from songs.serializers import AssignSerializer
 
 # -- pages -------------------------------------------------------------------------------------------
 
@@ -57,153 +44,6 @@ def song_list_page(request, project_id: int):
 
 
 # -- API ---------------------------------------------------------------------------------------------
-
-
-def _serialize(songs, *, many: bool):
-    items = list(songs) if many else [songs]
-    jobs = selectors.process_jobs_for(songs=items)
-    return SongSerializer(songs, many=many, context={"jobs": jobs}).data
-
-
-class SongListCreate(APIView):
-    """GET: songs you can see (?project, search, ordering, status, split, ids, limit, offset).
-    POST multipart: file (+ project, title, artist) -> 201 with the song and a queued process job."""
-
-    parser_classes = [MultiPartParser, FormParser]
-    serializer_class = SongSerializer
-
-    def initialize_request(self, request, *args, **kwargs):
-        if request.method == "POST":
-            limit_mb = settings.MAX_UPLOAD_MB
-            # Stream every file part to disk, hashed on the way; stop at the limit.
-            request.upload_handlers = [
-                HashingUploadHandler(request, max_bytes=limit_mb * 1024 * 1024, limit_mb=limit_mb)
-            ]
-        return super().initialize_request(request, *args, **kwargs)
-
-    def initial(self, request, *args, **kwargs):
-        if request.method == "POST":
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + MULTIPART_SLACK:
-                raise too_large_error(limit_mb=settings.MAX_UPLOAD_MB)  # before reading a byte of the body
-        super().initial(request, *args, **kwargs)
-
-    @extend_schema(operation_id="songs_list", parameters=[SongListQuerySerializer], responses=paginated(
-        SongSerializer, extra={"processing": serializers.IntegerField(
-            allow_null=True, help_text="songs of ?project still processing (null without ?project)")}))
-    def get(self, request):
-        query = SongListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        project_id = q.get("project")
-        if project_id is not None:
-            project_get(user=request.user, project_id=project_id)
-        qs = selectors.songs_list(
-            user=request.user, project_id=project_id, search=q.get("search", ""), ordering=q.get("ordering", ""),
-            status=q.get("status", ""), split=q.get("split", ""), ids=q.get("ids"),
-        )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        response = paginator.get_paginated_response(_serialize(page, many=True))
-        response.data["processing"] = qs.filter(status=SongStatus.PROCESSING).count() if project_id else None
-        return response
-
-    @extend_schema(operation_id="songs_create", request={"multipart/form-data": SongUploadSerializer},
-                   responses={201: SongSerializer})
-    def post(self, request):
-        files = request.FILES.getlist("file")
-        if not files:
-            others = [k for k in request.FILES.keys()]
-            hint = f" (the request had a file in {', '.join(repr(k) for k in others)})" if others else ""
-            raise ApiError(f"No file in the 'file' field of the multipart form{hint}. "
-                           "Send the audio as multipart/form-data with the field name 'file'.", code="missing_file")
-        if len(files) > 1:
-            raise ApiError("Send one file per request in the 'file' field.", code="too_many_files")
-        if not request.data.get("project") and not request.query_params.get("project"):
-            raise ApiError("Say which project the song belongs to with the 'project' field.", code="missing_project")
-        fields = SongUploadSerializer(data={"project": request.data.get("project") or request.query_params.get("project"),
-                                            "file": files[0], "title": request.data.get("title", ""),
-                                            "artist": request.data.get("artist", "")})
-        fields.is_valid(raise_exception=True)
-        project = project_get(user=request.user, project_id=fields.validated_data["project"])
-        require_role(user=request.user, project=project, role=Role.ANNOTATOR)
-        song = services.song_create(
-            project=project, upload=files[0], created_by=request.user,
-            title=fields.validated_data.get("title", ""), artist=fields.validated_data.get("artist", ""),
-            album=fields.validated_data.get("album", ""),
-        )
-        return Response(_serialize(song, many=False), status=status.HTTP_201_CREATED)
-
-
-class SongDetail(APIView):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
-    serializer_class = SongSerializer
-
-    def get(self, request, song_id: int):
-        song = selectors.song_get(user=request.user, song_id=song_id)
-        return Response(_serialize(selectors.songs_list(user=request.user, ids=[song.pk]).get(), many=False))
-
-    def patch(self, request, song_id: int):
-        song = selectors.song_get(user=request.user, song_id=song_id)
-        data = SongUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        require_role(user=request.user, project=song.project,
-                     role=Role.REVIEWER if "split" in fields else Role.ANNOTATOR)
-        services.song_update(song=song, actor=request.user, **fields)
-        return Response(_serialize(selectors.songs_list(user=request.user, ids=[song.pk]).get(), many=False))
-
-    def delete(self, request, song_id: int):
-        song = selectors.song_get(user=request.user, song_id=song_id)
-        require_role(user=request.user, project=song.project, role=Role.REVIEWER)
-        services.song_delete(song=song, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class SongBulk(APIView):
-    """POST {"ids": [...], "action": "set_split"|"detect"|"delete", "split"?, "model_id"?}."""
-
-    parser_classes = [JSONParser]
-    serializer_class = SongBulkSerializer
-
-    @extend_schema(request=SongBulkSerializer, responses={
-        200: inline_serializer("SongBulkResult", fields={
-            "updated": serializers.IntegerField(required=False, help_text="set_split: songs changed"),
-            "deleted": serializers.IntegerField(required=False, help_text="delete: songs deleted")}),
-        202: inline_serializer("SongBulkDetect", fields={"job": inline_serializer("SongBulkJob", fields={
-            "id": serializers.IntegerField(), "kind": serializers.CharField(), "state": serializers.CharField(),
-            "params": serializers.DictField()})}),
-    }, description="set_split and delete answer 200; detect queues one detect job over the ready songs (202).")
-    def post(self, request):
-        data = SongBulkSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ids = data.validated_data["ids"]
-        songs = list(selectors.songs_visible(user=request.user).filter(pk__in=ids).select_related("project"))
-        if len(songs) != len(set(ids)):
-            raise ApiError("Some of the selected songs do not exist or are not yours to change.", code="not_found",
-                           status_code=404)
-        projects = {s.project_id for s in songs}
-        if len(projects) != 1:
-            raise ApiError("Bulk actions work on songs of one project at a time.", code="invalid")
-        project = songs[0].project
-        action = data.validated_data["action"]
-        if action == "set_split":
-            require_role(user=request.user, project=project, role=Role.REVIEWER)
-            n = services.songs_set_split(songs=songs, split=data.validated_data.get("split", ""), actor=request.user)
-            return Response({"updated": n})
-        if action == "delete":
-            require_role(user=request.user, project=project, role=Role.REVIEWER)
-            for song in songs:
-                services.song_delete(song=song, actor=request.user)
-            return Response({"deleted": len(songs)})
-        require_role(user=request.user, project=project, role=Role.ANNOTATOR)
-        job = services.songs_detect(project=project, songs=songs, actor=request.user,
-                                    model_id=data.validated_data.get("model_id"))
-        return Response({"job": {"id": job.pk, "kind": job.kind, "state": job.state, "params": job.params}},
-                        status=status.HTTP_202_ACCEPTED)
 
 
 class _AnyAccept(BaseContentNegotiation):
@@ -348,3 +188,29 @@ def _chunks(f, size: int = 256 * 1024):
             yield data
     finally:
         f.close()
+
+
+class AssignView(APIView):
+    """POST (reviewer or admin) {song_ids: [...], user: id|username|null}: assign songs to a member."""
+
+    permission_classes = [IsAuthenticated, ProjectRolePermission]
+    project_roles = {"POST": Role.REVIEWER}
+
+    @extend_schema(request=AssignSerializer, responses={200: {"type": "object", "properties": {
+        "assigned": {"type": "integer"}, "user": {"type": "integer", "nullable": True}}}})
+    def post(self, request, project_id: int):
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        who = data.validated_data["user"]
+        assignee = None
+        if who not in (None, ""):
+            User = get_user_model()
+            pk = id_value(who)
+            user = (User.objects.filter(pk=pk).first() if pk is not None
+                    else User.objects.filter(username__iexact=str(who)).first())
+            if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
+                raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
+            assignee = user
+        n = services.songs_assign(project=request.project, actor=request.user,
+                                  song_ids=data.validated_data["song_ids"], assignee=assignee)
+        return Response({"assigned": n, "user": assignee.pk if assignee else None})

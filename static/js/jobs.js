@@ -2,21 +2,11 @@
 // training curve (/projects/<pid>/jobs/<id>/). Polls the JSON API every 1.5 s; no page reloads.
 
 import { api } from './api.js'
+import { el } from './dom.js'
 import { lineChart, ticks } from './charts.js'
 
 const POLL_MS = 1500
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled'])
-
-function el (tag, attrs = {}, ...children) {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v
-    else if (k === 'text') node.textContent = v
-    else node.setAttribute(k, v)
-  }
-  for (const child of children) if (child != null) node.append(child)
-  return node
-}
 
 function formatDuration (seconds) {
   if (seconds == null) return '–'

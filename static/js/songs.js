@@ -1,6 +1,7 @@
 // Song list page: upload many files with per-file progress, list/search/sort/paginate, bulk actions,
 // and live status while songs are processing (polls the JSON API every 2 s; no page reloads).
 import { api, apiUpload } from './api.js'
+import { el } from './dom.js'
 
 const root = document.getElementById('songs-app')
 const PROJECT = Number(root.dataset.project)
@@ -14,16 +15,6 @@ let activeUploads = 0
 const uploadNotes = new Map() // song id -> the upload row's note, kept in step with the song's status
 
 const $ = (id) => document.getElementById(id)
-function el (tag, attrs = {}, ...children) {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v
-    else if (k === 'text') node.textContent = v
-    else if (v !== undefined && v !== null) node.setAttribute(k, v)
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child)
-  return node
-}
 function fmtDuration (s) {
   if (s === null || s === undefined) return '–'
   s = Math.round(s)

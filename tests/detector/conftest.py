@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from detector_support import FORMATS, TINY, burst, ffmpeg, save_tiny_checkpoint
+from audio_fixtures import FORMATS, noise, sine, stereo, write_audio
+from detector_support import TINY, burst, save_tiny_checkpoint
 
 from detector import material as material_module
 from detector.corpus import stems as stems_module
@@ -21,17 +22,7 @@ def audio_files(tmp_path_factory) -> dict[str, Path]:
     every supported format."""
     folder = tmp_path_factory.mktemp("formats")
     y = burst(sr=44100, channels=2)
-    source = folder / "tone.wav"
-    sf.write(source, y, 44100, subtype="PCM_16")
-    files = {"wav": source}
-    sf.write(folder / "tone.flac", y, 44100)
-    sf.write(folder / "tone.ogg", y, 44100, format="OGG", subtype="VORBIS")
-    sf.write(folder / "tone.aiff", y, 44100, format="AIFF", subtype="PCM_16")
-    files.update({ext: folder / f"tone.{ext}" for ext in ("flac", "ogg", "aiff")})
-    for ext, codec in FORMATS.items():
-        if codec is not None:
-            ffmpeg("-i", str(source), *codec, str(folder / f"tone.{ext}"))
-            files[ext] = folder / f"tone.{ext}"
+    files = {ext: write_audio(folder / f"tone.{ext}", y, 44100) for ext in FORMATS}
     return files
 
 
@@ -56,13 +47,8 @@ def tiny_bundle(tiny_checkpoint):
 
 def _song(path, seconds, spans, seed):
     """A 16 kHz stereo file: noise, with a tone over ``spans`` seconds."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    y = 0.05 * rng.standard_normal(len(t))
-    for a, b in spans:
-        on = (t >= a) & (t < b)
-        y[on] += 0.3 * np.sin(2 * np.pi * (200 + 40 * seed) * t[on])
-    sf.write(path, np.stack([y, 0.9 * y], axis=1).astype(np.float32), SR)
+    y = noise(seconds, amplitude=0.05, seed=seed) + sine(seconds, freq=200 + 40 * seed, amplitude=0.3, spans=spans)
+    write_audio(path, stereo(y, gains=[1.0, 0.9]), SR)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +63,7 @@ def tiny(tmp_path_factory):
         _song(d / "vocals.flac", 5.0, [(0.5, 4.5)], seed=i)
         acc = 0.05 * np.random.default_rng(10 + i).standard_normal((5 * SR, 2))
         voc, _ = sf.read(d / "vocals.flac")
-        sf.write(d / "audio.flac", (voc + acc).astype(np.float32), SR)
+        write_audio(d / "audio.flac", (voc + acc).astype(np.float32), SR)
     stems_module.prepare_stems(src=musdb, out=root / "stems", split_sizes={"test": 1, "dev": 1})
     real = root / "material" / "music-real" / "pkg"
     real.mkdir(parents=True)

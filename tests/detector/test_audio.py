@@ -7,7 +7,8 @@ import struct
 import numpy as np
 import pytest
 import soundfile as sf
-from detector_support import BURST, FIXTURE_SECONDS, FORMATS, burst, ffmpeg, tone
+from audio_fixtures import FORMATS, ffmpeg, sine, write_audio
+from detector_support import BURST, FIXTURE_SECONDS, burst
 
 from detector import audio
 from detector.audio import AudioInfo, load, probe, stream
@@ -52,15 +53,15 @@ def test_the_tone_burst_sits_at_the_same_time_in_every_format(audio_files, ext):
 
 
 def test_stereo_is_averaged_to_mono(tmp_path):
-    left = tone(1.0, sr=16000, amplitude=0.5)
-    sf.write(tmp_path / "lr.wav", np.c_[left, -left], 16000, subtype="FLOAT")
-    sf.write(tmp_path / "ll.wav", np.c_[left, left], 16000, subtype="FLOAT")
+    left = sine(1.0, sr=16000, amplitude=0.5)
+    write_audio(tmp_path / "lr.wav", np.c_[left, -left], 16000, subtype="FLOAT")
+    write_audio(tmp_path / "ll.wav", np.c_[left, left], 16000, subtype="FLOAT")
     assert np.abs(load(tmp_path / "lr.wav")).max() < 1e-6
     np.testing.assert_allclose(load(tmp_path / "ll.wav"), left, atol=1e-6)
 
 
 def test_resampling_keeps_a_tone_at_its_frequency(tmp_path):
-    sf.write(tmp_path / "a.wav", tone(2.0, sr=44100, freq=1000.0), 44100)
+    write_audio(tmp_path / "a.wav", sine(2.0, sr=44100, freq=1000.0), 44100)
     y = load(tmp_path / "a.wav")
     spectrum = np.abs(np.fft.rfft(y[4000:-4000]))
     freqs = np.fft.rfftfreq(len(y) - 8000, 1 / 16000)
@@ -68,7 +69,7 @@ def test_resampling_keeps_a_tone_at_its_frequency(tmp_path):
 
 
 def test_loud_float_files_are_clipped_to_plus_minus_one(tmp_path):
-    sf.write(tmp_path / "loud.wav", 3.0 * tone(0.5), 16000, subtype="FLOAT")
+    write_audio(tmp_path / "loud.wav", 3.0 * sine(0.5), 16000, subtype="FLOAT")
     y = load(tmp_path / "loud.wav")
     assert y.max() == pytest.approx(1.0) and y.min() == pytest.approx(-1.0)
 
@@ -78,7 +79,7 @@ def test_load_can_resample_to_another_rate(audio_files):
 
 
 def test_stream_yields_bounded_blocks_that_concatenate_to_load(tmp_path):
-    sf.write(tmp_path / "long.flac", burst(35.0, sr=44100, channels=2), 44100)
+    write_audio(tmp_path / "long.flac", burst(35.0, sr=44100, channels=2), 44100)
     blocks = list(stream(tmp_path / "long.flac"))
     assert len(blocks) >= 3
     assert max(len(b) for b in blocks) <= (audio.BLOCK_SECONDS + 1) * 16000
@@ -126,7 +127,7 @@ def test_random_bytes_are_not_audio(tmp_path):
 
 
 def test_a_wav_without_samples_has_zero_length(tmp_path):
-    sf.write(tmp_path / "zero.wav", np.zeros((0, 2), np.float32), 44100)
+    write_audio(tmp_path / "zero.wav", np.zeros((0, 2), np.float32), 44100)
     assert_audio_error(tmp_path / "zero.wav", "zero length")
 
 
@@ -167,7 +168,7 @@ def test_a_file_over_the_duration_limit_is_refused_before_decoding(audio_files):
 
 
 def test_the_duration_limit_also_holds_when_the_header_lies(tmp_path, monkeypatch):
-    sf.write(tmp_path / "a.wav", tone(4.0), 16000)
+    write_audio(tmp_path / "a.wav", sine(4.0), 16000)
     real = audio.probe
     monkeypatch.setattr(audio, "probe", lambda p: AudioInfo(0.5, *list(real(p).to_dict().values())[1:]))
     with pytest.raises(AudioError, match="limit"):
@@ -184,7 +185,7 @@ def mp3_without_xing_with_cover_art(tmp_path_factory):
     """A 6 s constant-bitrate MP3 with no Xing/Info frame and 1.6 MB of ID3v2 cover art: FFmpeg and
     libsndfile both take the art for audio when they guess the length from the bit rate."""
     folder = tmp_path_factory.mktemp("mp3art")
-    sf.write(folder / "song.wav", tone(6.0, sr=44100, channels=2), 44100)
+    write_audio(folder / "song.wav", sine(6.0, sr=44100, channels=2), 44100)
     ffmpeg("-i", str(folder / "song.wav"), "-c:a", "libmp3lame", "-b:a", "128k", str(folder / "plain.mp3"))
     ffmpeg("-f", "lavfi", "-i", "nullsrc=s=1500x1500,geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "1",
            str(folder / "cover.jpg"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import write_audio
 from detector_support import burst
 
 from detector import checkpoint
@@ -21,7 +21,7 @@ LAB_LINE = re.compile(r"^\d+\.\d{3}\t\d+\.\d{3}\tsing$")
 @pytest.fixture
 def song(tmp_path) -> Path:
     path = tmp_path / "song.wav"
-    sf.write(path, burst(4.0), 16000)
+    write_audio(path, burst(4.0), 16000)
     return path
 
 
@@ -56,7 +56,7 @@ def test_detect_writes_the_requested_format(vocal_checkpoint, song, capsys, fmt,
 def test_detect_many_files_fills_a_folder_with_one_file_per_input_stem(vocal_checkpoint, tmp_path):
     inputs = []
     for name in ("a", "b", "c"):
-        sf.write(tmp_path / f"{name}.flac", burst(2.0), 16000)
+        write_audio(tmp_path / f"{name}.flac", burst(2.0), 16000)
         inputs.append(str(tmp_path / f"{name}.flac"))
     out = tmp_path / "out"
     assert main(["detect", *inputs, "--model", str(vocal_checkpoint), "-o", str(out), "--jobs", "2"]) == 0
@@ -67,7 +67,7 @@ def test_detect_many_files_fills_a_folder_with_one_file_per_input_stem(vocal_che
 def test_corpus_style_inputs_with_equal_stems_are_named_by_their_folder(vocal_checkpoint, tmp_path):
     for name in ("x", "y"):
         (tmp_path / name).mkdir()
-        sf.write(tmp_path / name / "audio.wav", burst(1.0), 16000)
+        write_audio(tmp_path / name / "audio.wav", burst(1.0), 16000)
     out = tmp_path / "out"
     argv = ["detect", str(tmp_path / "x/audio.wav"), str(tmp_path / "y/audio.wav"), "-o", str(out)]
     assert main([*argv, "--model", str(vocal_checkpoint)]) == 0
@@ -130,7 +130,7 @@ def test_evaluate_prints_pooled_and_per_song_metrics(tmp_path, capsys):
 def test_evaluate_reads_the_corpus_layout_and_takes_durations_from_the_audio(tmp_path, capsys):
     song = tmp_path / "corpus" / "song1"
     song.mkdir(parents=True)
-    sf.write(song / "audio.wav", np.zeros(16000 * 5, np.float32), 16000)
+    write_audio(song / "audio.wav", np.zeros(16000 * 5, np.float32), 16000)
     (song / "labels.lab").write_text("1.0\t2.0\tsing\n")
     (tmp_path / "est").mkdir()
     (tmp_path / "est" / "song1.lab").write_text("")
@@ -144,7 +144,7 @@ def test_evaluate_with_a_model_detects_each_reference_songs_audio_and_scores_it(
     corpus = tmp_path / "corpus"
     for name, lab in (("half", "0.0\t2.0\tsing\n"), ("all", "0.0\t4.0\tsing\n")):
         (corpus / name).mkdir(parents=True)
-        sf.write(corpus / name / "audio.wav", burst(4.0), 16000)
+        write_audio(corpus / name / "audio.wav", burst(4.0), 16000)
         (corpus / name / "labels.lab").write_text(lab)
     assert main(["evaluate", "--reference", str(corpus), "--model", str(vocal_checkpoint), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)  # the model calls every frame vocal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import sine, write_audio
 
 from detector.cli import main
 
@@ -14,8 +14,8 @@ from detector.cli import main
 def files(tmp_path, tiny_checkpoint):
     (tmp_path / "notes.wav").write_text("this is not audio\n" * 20)
     (tmp_path / "empty.wav").write_bytes(b"")
-    sf.write(tmp_path / "song.wav", (0.3 * np.sin(np.arange(32000) / 16000 * 2 * np.pi * 440)).astype(np.float32), 16000)
-    sf.write(tmp_path / "silent-zero.wav", np.zeros(0, np.float32), 16000)
+    write_audio(tmp_path / "song.wav", sine(2.0, freq=440.0, amplitude=0.3), 16000)
+    write_audio(tmp_path / "silent-zero.wav", np.zeros(0, np.float32), 16000)
     (tmp_path / "ok.lab").write_text("0.000\t1.000\tsing\n")
     (tmp_path / "backwards.lab").write_text("2.0\t1.0\tsing\n")
     (tmp_path / "garbage.lab").write_text("once upon a time\n")

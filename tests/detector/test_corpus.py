@@ -7,19 +7,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from audio_fixtures import write_audio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector import corpus
 from detector.corpus import (
     FORBIDDEN_PROGRAMS,
-    CorpusError,
     MixConfig,
     build_source_corpus,
     music,
     read_manifest,
     speech,
 )
+from detector.errors import CorpusError
 from detector.vad import read_alignment
 
 SR = 16000
@@ -43,14 +44,14 @@ def material(tmp_path_factory):
     music.mkdir()
     for k in range(6):
         spans = [(0.5, 1.5 + 0.2 * k)] if k % 2 else [(0.4, 1.0), (1.4, 2.2)]
-        sf.write(speech / f"utt{k}.wav", _voice(2.8, spans, k), SR, subtype="PCM_16")
+        write_audio(speech / f"utt{k}.wav", _voice(2.8, spans, k), SR, subtype="PCM_16")
         if k < 2:  # these come with an alignment file, used instead of the VAD
             (speech / f"utt{k}.lab").write_text("".join(f"{a}\t{b}\tspeech\n" for a, b in spans))
     (speech / "LICENSE.txt").write_text("License: CC0-1.0\n")
     t = np.arange(6 * SR) / SR
     for k in range(3):
         chord = sum(np.sin(2 * np.pi * f * (1 + 0.1 * k) * t) for f in (110, 220, 277, 330)) * 0.1
-        sf.write(music / f"track{k}.wav", chord.astype(np.float32), SR, subtype="PCM_16")
+        write_audio(music / f"track{k}.wav", chord.astype(np.float32), SR, subtype="PCM_16")
     return speech, music
 
 
@@ -266,7 +267,7 @@ def test_speech_is_sung_on_a_melody_with_its_endpoints_stretched(tmp_path):
     y = np.zeros(int(3.5 * sr))
     y[int(0.5 * sr) : int(0.5 * sr) + len(t)] = 0.2 * voice  # spoken from 0.5 to 3.0 s, at a flat 140 Hz
     (tmp_path / "speech").mkdir()
-    sf.write(tmp_path / "speech" / "a.wav", y.astype(np.float32), sr)
+    write_audio(tmp_path / "speech" / "a.wav", y.astype(np.float32), sr)
     (tmp_path / "speech" / "a.lab").write_text("0.500\t3.000\tspeech\n")
     info = sing_speech(speech=[tmp_path / "speech"], out=tmp_path / "sung", n=2, seed=0, progress=False)
     assert info["written"] == 2

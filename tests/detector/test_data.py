@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import write_audio
 
 from detector.config import FeatureConfig
-from detector.data import DataError, FrameDataset, find_items
+from detector.data import FrameDataset, find_items
+from detector.errors import DataError
 
 SR = 16000
 
@@ -16,7 +17,7 @@ def collection(tmp_path):
     for k, (dur, spans) in enumerate([(2.0, [(0.5, 1.0)]), (1.234, []), (3.0, [(0.0, 0.25), (2.0, 3.0)])]):
         d = tmp_path / "songs" / f"song{k}"
         d.mkdir(parents=True)
-        sf.write(d / "audio.wav", (0.1 * rng.standard_normal(int(dur * SR))).astype(np.float32), SR)
+        write_audio(d / "audio.wav", (0.1 * rng.standard_normal(int(dur * SR))).astype(np.float32), SR)
         (d / "labels.lab").write_text("".join(f"{a:.3f}\t{b:.3f}\tsing\n" for a, b in spans) + "0.2\t0.3\tnosing\n" * (k == 1))
     return tmp_path / "songs"
 

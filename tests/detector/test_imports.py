@@ -36,16 +36,42 @@ def _modules():
         yield path.relative_to(ROOT), ast.parse(path.read_text())
 
 
+def _error_names(tree) -> set[str]:
+    """The classes errors.py defines (each one an error: DetectorError and what derives from it)."""
+    import ast
+
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+
+
 def test_detector_modules_import_one_way_absolute_and_keep_every_error_class_in_errors_py():
     import ast
 
+    modules = dict(_modules())
+    ours = _error_names(modules[Path("detector/errors.py")])
     relative, errors_elsewhere = [], []
-    for path, tree in _modules():
+    for path, tree in modules.items():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level:
                 relative.append(f"{path}:{node.lineno}")
             if isinstance(node, ast.ClassDef) and path.name != "errors.py":
                 bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
-                if any(b.endswith(("Error", "Exception", "Cancelled")) for b in bases):
+                if bases & ours or any(b.endswith(("Error", "Exception", "Cancelled", "Warning")) for b in bases):
                     errors_elsewhere.append(f"{path}:{node.lineno} {node.name}")
     assert relative == [] and errors_elsewhere == []
+    assert {"DetectorError", "AudioError", "FormatError", "CheckpointError"} <= ours
+
+
+def test_code_outside_the_detector_imports_its_errors_from_errors_py():
+    """``from detector.train import TrainingCancelled`` works only by accident (train imports it):
+    platform, tests, benchmarks and scripts name ``detector.errors``."""
+    import ast
+
+    ours = _error_names(ast.parse((ROOT / "detector" / "errors.py").read_text()))
+    elsewhere = []
+    for folder in ("platform", "tests", "benchmarks", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("detector.")
+                        and node.module != "detector.errors" and {a.name for a in node.names} & ours):
+                    elsewhere.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module}")
+    assert elsewhere == []

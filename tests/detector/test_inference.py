@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
+from audio_fixtures import write_audio
 from detector_support import burst, save_tiny_checkpoint
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,7 +106,7 @@ def test_detect_file_returns_probabilities_and_a_full_partition(tiny_bundle, aud
 
 
 def test_detect_file_with_an_always_vocal_model_finds_one_vocal_segment(vocal_checkpoint, tmp_path):
-    sf.write(tmp_path / "a.wav", burst(5.0), 16000)
+    write_audio(tmp_path / "a.wav", burst(5.0), 16000)
     d = detect_file(tmp_path / "a.wav", bundle=load_model(vocal_checkpoint))
     assert [(s.start, s.end, s.label) for s in d.segments] == [(0.0, 5.0, "vocal")]
 

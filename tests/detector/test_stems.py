@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import soundfile as sf
+from audio_fixtures import sine, write_audio
 
 from detector.corpus.stems import SPLIT_SIZES, prepare_stems, read_stems, stem_activity, stem_split
 from detector.vad import read_alignment
@@ -13,12 +14,7 @@ SR = 16000
 
 
 def _voice(spans, duration=4.0, sr=SR):
-    t = np.arange(int(duration * sr)) / sr
-    y = np.zeros_like(t, dtype=np.float32)
-    for a, b in spans:
-        on = (t >= a) & (t < b)
-        y[on] = 0.3 * np.sin(2 * np.pi * 220 * t[on])
-    return y
+    return sine(duration, sr=sr, freq=220.0, amplitude=0.3, spans=spans)
 
 
 def test_pauses_under_half_a_second_are_joined_longer_ones_are_not():
@@ -47,8 +43,8 @@ def test_prepare_stems_writes_mix_vocals_accompaniment_and_labels(tmp_path):
         d.mkdir(parents=True)
         voc = np.stack([_voice([(1.0, 3.0)], sr=44100)] * 2, axis=1)
         acc = np.stack([0.05 * np.sin(2 * np.pi * 110 * np.arange(len(voc)) / 44100)] * 2, axis=1)
-        sf.write(d / "vocals.flac", voc, 44100)
-        sf.write(d / "audio.flac", voc + acc, 44100)
+        write_audio(d / "vocals.flac", voc, 44100)
+        write_audio(d / "audio.flac", voc + acc, 44100)
     summary = prepare_stems(src=src, out=tmp_path / "out")
     assert len(summary["tracks"]) == 3 and json.loads((tmp_path / "out" / "stems.json").read_text()) == summary
     assert {r["split"] for r in read_stems(tmp_path / "out")} <= {"train", "dev", "test"}

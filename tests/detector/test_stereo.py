@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import write_audio
 
 from detector import audio, stereo
 from detector.config import FeatureConfig
@@ -76,8 +76,8 @@ def test_bad_shapes_are_refused():
 
 def test_decoding_keeps_both_channels_on_request(tmp_path):
     mix, _, _ = _voice_and_guitar(1.0)
-    sf.write(tmp_path / "s.wav", mix, SR)
-    sf.write(tmp_path / "m.flac", mix[:, 1], 44100)
+    write_audio(tmp_path / "s.wav", mix, SR)
+    write_audio(tmp_path / "m.flac", mix[:, 1], 44100)
     both = audio.load(tmp_path / "s.wav", stereo=True)
     assert both.shape == (SR, 2)
     np.testing.assert_allclose(both, mix, atol=1e-4)
@@ -89,7 +89,7 @@ def test_decoding_keeps_both_channels_on_request(tmp_path):
 
 def test_the_feature_config_chooses_what_the_model_hears(tmp_path):
     mix, _, _ = _voice_and_guitar(2.0)
-    sf.write(tmp_path / "s.wav", mix, SR, subtype="FLOAT")
+    write_audio(tmp_path / "s.wav", mix, SR, subtype="FLOAT")
     centre_cfg, mono_cfg = FeatureConfig(), FeatureConfig(mix="mono")
     assert centre_cfg.mix == "centre"  # the default, and what checkpoints without the field read as
     centred, _, _ = file_features(tmp_path / "s.wav", config=centre_cfg)

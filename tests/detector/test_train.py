@@ -3,13 +3,15 @@
 import numpy as np
 import pytest
 import torch
+from audio_fixtures import write_audio
 
 from detector.augment import AugmentConfig
 from detector.config import FeatureConfig
 from detector.data import FrameDataset
+from detector.errors import TrainingCancelled
 from detector.evaluation import model_backend, predict, tune_postprocess
 from detector.model import CRNNConfig, build_model
-from detector.train import TrainConfig, TrainingCancelled, train
+from detector.train import TrainConfig, train
 
 CFG = CRNNConfig()
 
@@ -144,8 +146,6 @@ def test_bad_inputs_are_refused(sets):
 def test_cli_trains_a_checkpoint_from_a_corpus(tmp_path, capsys):
     import json
 
-    import soundfile as sf
-
     from detector.checkpoint import load_checkpoint
     from detector.cli import main
 
@@ -158,7 +158,7 @@ def test_cli_trains_a_checkpoint_from_a_corpus(tmp_path, capsys):
             y = 0.05 * rng.standard_normal(3 * sr)
             t = np.arange(sr) / sr
             y[sr : 2 * sr] += 0.3 * np.sin(2 * np.pi * 220 * t)
-            sf.write(d / "audio.wav", y.astype(np.float32), sr)
+            write_audio(d / "audio.wav", y.astype(np.float32), sr)
             (d / "labels.lab").write_text("1.000\t2.000\tsing\n")
     out = tmp_path / "m.pt"
     code = main(["train", "--corpus", str(tmp_path / "corpus"), "-o", str(out), "--epochs", "1", "--steps", "2",

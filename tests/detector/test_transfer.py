@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
+from audio_fixtures import write_audio
 
 from detector.adapt import Recipe, adapt, choose_development, songs_from_collection
 from detector.checkpoint import load_checkpoint, save_checkpoint
@@ -44,7 +44,7 @@ def write_song(folder: Path, *, seed: int, seconds: float = 4.0) -> None:
         phase = 2 * np.pi * np.cumsum(f0) / sr
         y[on] += 0.4 * sum(np.sin(k * phase[on]) / k for k in range(1, 5))
     folder.mkdir(parents=True)
-    sf.write(folder / "audio.wav", y.astype(np.float32), sr)
+    write_audio(folder / "audio.wav", y.astype(np.float32), sr)
     (folder / "labels.lab").write_text("".join(f"{a:.3f}\t{b:.3f}\tsing\n" for a, b in spans))
 
 

@@ -4,79 +4,56 @@ revision, and model predictions; plus readers of what the page draws."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 
 import numpy as np
-import soundfile as sf
+from audio_fixtures import noise, sine, wav_bytes
 from django.core.files.base import ContentFile
-
-SR = 16000
+from factories import PredictionFactory, SongFactory
 
 
 def synth(duration: float, *, tone=(7.0, 9.0, 2000.0), seed: int = 0) -> np.ndarray:
     """A quiet drone with noise, and a loud `tone` = (start s, end s, Hz) burst."""
-    t = np.arange(int(duration * SR)) / SR
-    rng = np.random.default_rng(seed)
-    y = 0.03 * np.sin(2 * np.pi * 110 * t) + 0.003 * rng.standard_normal(t.size)
+    y = sine(duration, freq=110.0, amplitude=0.03) + noise(duration, amplitude=0.003, seed=seed)
     if tone:
         a, b, f = tone
-        inside = (t >= a) & (t < b)
-        y[inside] += 0.5 * np.sin(2 * np.pi * f * t[inside])
-    return y.astype(np.float32)
+        y = y + sine(duration, freq=f, amplitude=0.5, spans=[(a, b)])
+    return y
 
 
 def make_song(project, *, title="Lanes song", duration=20.0, user=None, segments=None, tone=(7.0, 9.0, 2000.0),
-              spectrogram=True, seed=0):
-    from annotations.services import revision_create
-    from songs.models import Song, SongStatus
+              spectrogram=True, seed=0, signal=None):
+    """A stored song (``signal``, or synth(duration, tone, seed)) with its peaks, optionally its
+    stored spectrogram, and a model revision (``segments``, default vocal 2-6 s)."""
+    from songs.models import Song
     from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
     from songs.processing import spectrogram_save
 
     from detector.config import DEFAULT_FEATURES
     from detector.features import logmel
-    from detector.labels import Segment
 
-    y = synth(duration, tone=tone, seed=seed)
-    buf = io.BytesIO()
-    sf.write(buf, y, SR, format="WAV", subtype="PCM_16")
-    data = buf.getvalue()
-    song = Song(project=project, title=title, original_name="song.wav", extension=".wav", size_bytes=len(data),
-                sha256=hashlib.sha256(data + title.encode()).hexdigest(), duration=duration, sample_rate=SR,
-                channels=1, codec="pcm_s16le", status=SongStatus.READY, created_by=user)
-    song.original.save("original.wav", ContentFile(data), save=False)
+    y = synth(duration, tone=tone, seed=seed) if signal is None else signal
     acc = PeakAccumulator()
     acc.push(y)
-    song.peaks.save("peaks.json.gz", ContentFile(peaks_gzip(peaks_document(acc.finish(), duration=duration))),
-                    save=False)
-    song.save()
+    peaks = ContentFile(peaks_gzip(peaks_document(acc.finish(), duration=duration)), name="peaks.json.gz")
+    segments = segments or [(0.0, 2.0, "non-vocal"), (2.0, 6.0, "vocal"), (6.0, duration, "non-vocal")]
+    song = SongFactory(project=project, title=title, original_name="song.wav", duration=duration, created_by=user,
+                       audio=wav_bytes(y), peaks=peaks, revision=segments, revision__author=None,
+                       revision__origin="model:test")
     if spectrogram:
         name = spectrogram_save(song=song, features=logmel(y, config=DEFAULT_FEATURES), config=DEFAULT_FEATURES,
                                 duration=duration)
         Song.objects.filter(pk=song.pk).update(spectrogram=name)
         song.spectrogram.name = name
-    segments = segments or [(0.0, 2.0, "non-vocal"), (2.0, 6.0, "vocal"), (6.0, duration, "non-vocal")]
-    revision_create(song=song, segments=[Segment(a, b, lab) for a, b, lab in segments], author=None,
-                    origin="model:test", based_on="current")
     return song
 
 
 def add_prediction(song, *, name: str, high: tuple[float, float], project=None, level: float = 0.9):
     """A model version and its prediction on `song`: p = `level` inside `high` (seconds), 0.05 elsewhere."""
-    from jobs.models import ModelKind, ModelVersion, Prediction
-
-    model = ModelVersion.objects.create(project=project, name=name, kind=ModelKind.TARGET, checkpoint=f"m/{name}.pt")
-    frames = int(round(song.duration * 100))
-    probs = np.full(frames, 0.05, dtype=np.float16)
+    probs = np.full(int(round(song.duration * 100)), 0.05, dtype=np.float16)
     probs[int(high[0] * 100):int(high[1] * 100)] = level
-    npy = io.BytesIO()
-    np.save(npy, probs)
-    p = Prediction(song=song, model_version=model, hop=0.01, n_frames=frames, postprocess={"threshold": 0.5},
-                   segments=[{"start": 0.0, "end": song.duration, "label": "non-vocal"}])
-    p.probabilities.save(f"probs-{name}.npy", ContentFile(npy.getvalue()), save=False)
-    p.save()
-    return model
+    return PredictionFactory(song=song, model_version__project=project, model_version__name=name, probabilities=probs,
+                             segments=[{"start": 0.0, "end": song.duration, "label": "non-vocal"}]).model_version
 
 
 def open_editor(page, live_server, song):

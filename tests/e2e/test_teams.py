@@ -9,11 +9,12 @@ INJECTION = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 @pytest.fixture
 def world(transactional_db, django_user_model, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from accounts.services import membership_set, project_create, songs_assign
+    from accounts.services import membership_set, project_create
     from annotations.services import revision_create
     from jobs.models import ModelVersion
     from reports.models import EvaluationReport
     from songs.models import Song
+    from songs.services import songs_assign
 
     from detector.labels import Segment
 

@@ -1,46 +1,13 @@
 """A user drags two songs onto the project page in Debian chromium and watches them become ready."""
 
 import base64
-import io
 import re
 
-import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import audio_bytes, sine
+from factories import ActiveModelFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _song(seconds: float, *, fmt: str, freq: float) -> bytes:
-    t = np.arange(int(seconds * 44100)) / 44100
-    y = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-    buf = io.BytesIO()
-    sf.write(buf, np.stack([y, y], 1), 44100, format=fmt.upper(), subtype="PCM_16")
-    return buf.getvalue()
-
-
-def _tiny_model(project):
-    import tempfile
-    from pathlib import Path
-
-    import torch
-    from django.core.files.base import ContentFile
-    from jobs.models import ModelVersion
-
-    from detector.checkpoint import save_checkpoint
-    from detector.config import FeatureConfig
-    from detector.features import Normalization
-    from detector.model import CRNN
-
-    torch.manual_seed(0)
-    with tempfile.TemporaryDirectory() as d:
-        path = save_checkpoint(Path(d) / "m.pt", model=CRNN(), feature_config=FeatureConfig(),
-                               normalization=Normalization.identity(80), kind="target")
-        mv = ModelVersion(project=project, name="tiny-e2e", kind="target")
-        mv.checkpoint.save(f"models/e2e/{project.pk}.pt", ContentFile(path.read_bytes()), save=False)
-    mv.save()
-    project.active_model = mv
-    project.save(update_fields=["active_model"])
 
 
 DROP_JS = """(files) => {
@@ -58,13 +25,13 @@ def test_dropping_two_files_uploads_them_and_they_become_ready(
         celery_worker_process, live_server, page, login, screenshot, user, project):
     from songs.models import Song
 
-    _tiny_model(project)
+    ActiveModelFactory(project=project, name="tiny-e2e")
     login(page, "ana")
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.wait_for_selector("text=No songs yet")
     files = [
-        {"name": "Première chanson.wav", "type": "audio/wav", "data": base64.b64encode(_song(3.0, fmt="wav", freq=220)).decode()},
-        {"name": "second take.aiff", "type": "audio/aiff", "data": base64.b64encode(_song(4.0, fmt="aiff", freq=330)).decode()},
+        {"name": "Première chanson.wav", "type": "audio/wav", "data": base64.b64encode(audio_bytes(sine(3.0, sr=44100, freq=220, amplitude=0.3, channels=2), 44100, "wav")).decode()},
+        {"name": "second take.aiff", "type": "audio/aiff", "data": base64.b64encode(audio_bytes(sine(4.0, sr=44100, freq=330, amplitude=0.3, channels=2), 44100, "aiff")).decode()},
     ]
     data_transfer = page.evaluate_handle(DROP_JS, files)
     page.dispatch_event("#dropzone", "dragenter", {"dataTransfer": data_transfer})

@@ -1,11 +1,10 @@
 """Helpers for the fault tests (a module of its own: `from conftest import` is ambiguous when several
-test folders are collected together): long synthetic songs with a verified human revision, polling, a
-throwaway redis-server the test owns, API tokens."""
+test folders are collected together): long synthetic songs (rows: SungSongFactory(spans=half_sung(s))),
+polling, a throwaway redis-server the test owns, API tokens."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import socket
 import subprocess
@@ -13,44 +12,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+from audio_fixtures import song, wav_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 from jobs_support import stop_process, wait_for  # noqa: E402  (wait_for re-exported for the fault tests)
 
-SR = 16000
+
+def half_sung(seconds: float) -> list[tuple[float, float]]:
+    """Vocal spans of a long fault-test song: the first 3 s of every 6 s."""
+    return [(float(a), min(a + 3.0, seconds)) for a in np.arange(0, seconds, 6.0)]
 
 
 def wav(seconds: float, *, seed: int = 0) -> bytes:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    y = 0.05 * rng.standard_normal(t.size) + 0.1 * np.sin(2 * np.pi * 110 * t)
-    voiced = (t % 6) < 3
-    y[voiced] += 0.3 * np.sin(2 * np.pi * (220 + 20 * seed) * t[voiced])
-    buf = io.BytesIO()
-    sf.write(buf, (y / np.abs(y).max() * 0.8).astype(np.float32), SR, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
-
-
-def long_song(project, *, title: str, seconds: float, seed: int = 0, user=None):
-    """A ready song of `seconds` with its WAV in storage and a verified human revision."""
-    from annotations.services import revision_create
-    from django.core.files.base import ContentFile
-    from songs.models import Song, SongStatus
-
-    from detector.labels import intervals_to_segments
-
-    data = wav(seconds, seed=seed)
-    song = Song(project=project, title=title, original_name=f"{title}.wav", extension=".wav", size_bytes=len(data),
-                sha256=hashlib.sha256(data).hexdigest(), duration=seconds, sample_rate=SR, channels=1,
-                codec="pcm_s16le", status=SongStatus.READY, created_by=user)
-    song.original.save(f"{title}.wav", ContentFile(data), save=False)
-    song.save()
-    spans = [(a, min(a + 3, seconds)) for a in np.arange(0, seconds, 6.0)]
-    revision_create(song=song, segments=intervals_to_segments(spans, duration=seconds), author=user, origin="human",
-                    state="verified")
-    return song
+    """A long synthetic song (audio_fixtures.song) sung half the time, as WAV bytes to upload."""
+    return wav_bytes(song(seconds, seed=seed, spans=half_sung(seconds)))
 
 
 def snapshot(project) -> dict:

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import requests
-from factories import SungSongFactory
+from factories import SungSongFactory, member
 from faults_support import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -21,11 +21,9 @@ THEIRS = [{"start": 0.0, "end": 3.5, "label": "non-vocal"}, {"start": 3.5, "end"
 def test_two_simultaneous_saves_one_wins_one_gets_409_both_recoverable(
         live_server, isolated_media, project, user, make_user, round_):
     from accounts.models import Role
-    from accounts.services import membership_set
     from annotations.models import AnnotationRevision
 
-    bob = make_user("bob")
-    membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+    bob = member(project, Role.ANNOTATOR, "bob")
     song = SungSongFactory(project=project, title="contested", created_by=user)
     base = song.current_revision
     url = f"{live_server.url}/api/songs/{song.pk}/annotation"

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from factories import SungSongFactory, TinyModelFactory, sung_segments
+from factories import SungSongFactory, TinyModelFactory, member, sung_segments
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +16,11 @@ pytestmark = pytest.mark.django_db
 def test_detection_after_a_reviewer_verified_the_model_revision_keeps_it_current(
         isolated_media, project, user, make_user):
     from accounts.models import Role
-    from accounts.services import membership_set
     from annotations.services import revision_create, revision_review
     from jobs.detection import song_detect
     from jobs.models import Prediction
 
-    rita = make_user("rita")
-    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    rita = member(project, Role.REVIEWER, "rita")
     song = SungSongFactory(project=project, title="reviewed", verified=False)
     revision_create(song=song, segments=sung_segments(), author=None, origin="model:first", based_on="current")
     verified, _ = revision_review(song=song, reviewer=rita, decision="verify")

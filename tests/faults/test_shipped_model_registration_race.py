@@ -57,23 +57,22 @@ def test_the_migration_merges_shipped_models_registered_twice_before(project, us
 
     from django.apps import apps
     from django.db import connection
-    from factories import SungSongFactory
+    from factories import ModelVersionFactory, ReportFactory, SungSongFactory
     from jobs.models import ModelVersion, Prediction
-    from reports.models import EvaluationReport
 
     migration = importlib.import_module("jobs.migrations.0002_one_row_per_shipped_checkpoint")
     constraint = next(c for c in ModelVersion._meta.constraints if c.name == "one_row_per_shipped_checkpoint")
     with connection.schema_editor() as editor:
         editor.remove_constraint(ModelVersion, constraint)
     try:
-        first, dup = (ModelVersion.objects.create(project=None, name=f"default-{i}", kind="source",
-                                                  checkpoint_sha256="a" * 64, checkpoint=f"m/{i}.pt") for i in (1, 2))
-        child = ModelVersion.objects.create(project=project, name="child", kind="target", parent=dup, checkpoint="c.pt")
+        first, dup = (ModelVersionFactory(project=None, name=f"default-{i}", kind="source", checkpoint_sha256="a" * 64,
+                                          checkpoint=f"m/{i}.pt") for i in (1, 2))
+        child = ModelVersionFactory(project=project, name="child", kind="target", parent=dup, checkpoint="c.pt")
         a, b = SungSongFactory(project=project, title="a", created_by=user), SungSongFactory(project=project, title="b", created_by=user)
         Prediction.objects.create(song=a, model_version=first, probabilities="p1.npy")
         Prediction.objects.create(song=a, model_version=dup, probabilities="p2.npy")  # both predicted song a
         Prediction.objects.create(song=b, model_version=dup, probabilities="p3.npy")
-        report = EvaluationReport.objects.create(project=project, model_version=dup, name="r")
+        report = ReportFactory(project=project, model_version=dup, name="r")
         project.active_model = dup
         project.save()
         migration.merge_duplicate_shipped_models(apps, None)

@@ -9,11 +9,13 @@ import signal
 import time
 
 import pytest
-from faults_support import long_song, snapshot, wait_for
+from django.core.management import call_command
+from factories import SungSongFactory
+from faults_support import half_sung, snapshot, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-STALE = 4  # seconds without a heartbeat before the API's reaper fails a running job
+STALE = 4  # seconds without a heartbeat before a running job is shown (and housekept) as failed
 
 
 def job_json(client, job_id: int) -> dict:
@@ -47,7 +49,8 @@ def test_worker_killed_during_detection_then_retry(celery_worker_process, logged
 
     settings.JOB_STALE_SECONDS = STALE
     model = ActiveModelFactory(project=project, name="full-size-random")  # the default CRNN size: detection takes a while
-    songs = [long_song(project, title=f"long {i}", seconds=40, seed=i, user=user) for i in range(8)]
+    songs = [SungSongFactory(project=project, title=f"long {i}", duration=40, spans=half_sung(40), seed=i, created_by=user)
+             for i in range(8)]
     before = snapshot(project)
 
     r = logged_in_client.post("/api/jobs/", {"project": project.pk, "kind": "detect", "song_ids": "all"}, content_type="application/json")
@@ -99,6 +102,7 @@ def test_worker_killed_during_training_then_retry(celery_worker_process, logged_
     body = wait_for(lambda: final(logged_in_client, job_id), timeout=STALE + 30, what="the job to fail",
                     log=celery_worker_process.log)
     assert_failed_for_the_kill(body, killed_at)
+    call_command("jobs_housekeep")  # what beat's jobs.housekeep does every JOBS_HOUSEKEEP_SECONDS
     assert not ModelVersion.objects.filter(parent=base).exists()
     assert not default_storage.exists(checkpoint_name(Job.objects.get(pk=job_id)))
     assert not workdir_for(job_id).exists()

@@ -16,7 +16,7 @@ import os
 import pytest
 import requests
 import schemathesis
-from factories import SungSongFactory
+from factories import JobFactory, ModelVersionFactory, ProjectFactory, ReportFactory, SungSongFactory
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -34,21 +34,19 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 def world(live_server, make_user):
     """A project with songs, a model, a report, jobs and two members; another team's project beside it."""
     from accounts.models import Role
-    from accounts.services import membership_set, project_create
-    from jobs.models import Job, ModelVersion
-    from reports.models import EvaluationReport
+    from accounts.services import membership_set
     from rest_framework.authtoken.models import Token
 
     admin, annotator, stranger = make_user("fuzz-admin"), make_user("fuzz-annotator"), make_user("stranger")
-    project = project_create(name="Fuzzed", created_by=admin)
+    project = ProjectFactory(name="Fuzzed", created_by=admin)
     membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
     songs = [SungSongFactory(project=project, title=f"song {i}", created_by=admin, seed=i) for i in range(3)]
-    model = ModelVersion.objects.create(project=project, name="fuzz-model", kind="target", checkpoint="m/none.pt")
-    report = EvaluationReport.objects.create(project=project, model_version=model, name="fuzz report",
-                                             per_song=[{"song": songs[0].pk, "title": "song 0"}], pooled={"f1": 0.5})
-    job = Job.objects.create(project=project, kind="detect", state="failed", params={"song_ids": [songs[0].pk]},
-                             created_by=admin, error="An earlier failure.")
-    theirs = project_create(name="Not yours", created_by=stranger)
+    model = ModelVersionFactory(project=project, name="fuzz-model", kind="target", checkpoint="m/none.pt")
+    report = ReportFactory(project=project, model_version=model, name="fuzz report",
+                           per_song=[{"song": songs[0].pk, "title": "song 0"}], pooled={"f1": 0.5})
+    job = JobFactory(project=project, kind="detect", state="failed", params={"song_ids": [songs[0].pk]},
+                     created_by=admin, error="An earlier failure.")
+    theirs = ProjectFactory(name="Not yours", created_by=stranger)
     SungSongFactory(project=theirs, title="their song", created_by=stranger, seed=9)
     ids = {"project_id": project.pk, "song_id": songs[1].pk, "job_id": job.pk, "model_id": model.pk,
            "report_id": report.pk, "revision_id": songs[1].current_revision_id, "user_id": annotator.pk}

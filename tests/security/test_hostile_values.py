@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.test import Client
-from factories import SungSongFactory
+from factories import ModelVersionFactory, ProjectFactory, SungSongFactory
 
 BIG = "9" * 25  # a 25-digit id: past a signed 64-bit column
 SUP2 = "²"
@@ -116,12 +116,9 @@ PAGE_CASES = [
 
 @pytest.fixture
 def world(project, user, make_user):
-    from accounts.services import project_create
-    from jobs.models import ModelVersion
-
     song = SungSongFactory(project=project, title="hostile", created_by=user)
-    model = ModelVersion.objects.create(project=project, name="m", kind="target", checkpoint="m/x.pt")
-    project_create(name="Bob's", created_by=make_user("bob"))
+    model = ModelVersionFactory(project=project, name="m", kind="target", checkpoint="m/x.pt")
+    ProjectFactory(name="Bob's", created_by=make_user("bob"))
     return {"project": project.pk, "song": song.pk, "model": model.pk, "big": BIG, "deep": DEEP, "digits400": "9" * 400}
 
 

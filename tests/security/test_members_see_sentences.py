@@ -9,8 +9,8 @@ import zipfile
 
 import numpy as np
 import pytest
-import soundfile as sf
-from factories import SungSongFactory
+from audio_fixtures import sine, wav_bytes
+from factories import JobFactory, SungSongFactory, member
 
 # An absolute path with two or more parts (/var/lib/..., /tmp/singscope-import-x/...), or a traceback.
 INTERNALS = re.compile(r"Traceback|File \"|(?<![\w.:/])/(?:[\w.+-]+/)+[\w.+-]*")
@@ -21,15 +21,12 @@ def _leaks(text: str) -> list[str]:
 
 
 def _wav(seconds: float = 2.0) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, (0.2 * np.sin(np.arange(int(16000 * seconds)) / 5)).astype(np.float32), 16000, format="WAV")
-    return buf.getvalue()
+    return wav_bytes(sine(seconds, freq=16000 / (10 * np.pi), amplitude=0.2))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_detect_job_shows_sentences_to_an_annotator(project, user, make_user, client, settings):
     from accounts.models import Role
-    from accounts.services import membership_set
     from django.core.files.storage import default_storage
     from jobs.models import Job
     from jobs.services import job_create, job_run
@@ -41,8 +38,7 @@ def test_a_failed_detect_job_shows_sentences_to_an_annotator(project, user, make
     job_run(job_id=job.pk, worker="test")
     job.refresh_from_db()
     assert job.state == "failed"
-    annotator = make_user("anna")
-    membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
+    annotator = member(project, Role.ANNOTATOR, "anna")
     client.force_login(annotator)
     shown = client.get(f"/api/jobs/{job.pk}/").json()
     page = client.get(f"/projects/{project.pk}/jobs/{job.pk}/").content.decode()
@@ -55,7 +51,6 @@ def test_a_failed_detect_job_shows_sentences_to_an_annotator(project, user, make
 @pytest.mark.django_db
 def test_import_failures_name_the_song_not_the_temporary_folder(project, user, isolated_media):
     from datasets import services
-    from jobs.models import Job
     from jobs.services import JobContext
 
     buf = io.BytesIO()
@@ -74,8 +69,8 @@ def test_import_failures_name_the_song_not_the_temporary_folder(project, user, i
     from django.core.files.storage import default_storage
 
     archive = default_storage.save(f"imports/{project.pk}/set.zip", ContentFile(buf.getvalue()))
-    job = Job.objects.create(project=project, kind="import", params={"archive": archive, "state": "draft"},
-                             created_by=user, state="running")
+    job = JobFactory(project=project, kind="import", params={"archive": archive, "state": "draft"},
+                     created_by=user, state="running")
     result = services.import_handler(job=job, ctx=JobContext(job))
     job.refresh_from_db()
     assert len(result["created"]) == 1 and len(result["failed"]) >= 3, result

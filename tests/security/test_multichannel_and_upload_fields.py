@@ -8,18 +8,15 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+from audio_fixtures import audio_bytes, noise, sine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 SR = 16000
 
 
 def _multichannel(channels: int, *, fmt: str = "WAV", seconds: float = 1.0) -> bytes:
-    rng = np.random.default_rng(channels)
-    t = np.arange(int(SR * seconds)) / SR
-    x = 0.05 * rng.standard_normal((t.size, channels)) + 0.3 * np.sin(2 * np.pi * 220 * t)[:, None]
-    buf = io.BytesIO()
-    sf.write(buf, x.astype(np.float32), SR, format=fmt, subtype="PCM_16")
-    return buf.getvalue()
+    x = noise(seconds, amplitude=0.05, seed=channels, channels=channels) + sine(seconds, freq=220.0, amplitude=0.3)[:, None]
+    return audio_bytes(x, SR, fmt)
 
 
 @pytest.mark.django_db

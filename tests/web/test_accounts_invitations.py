@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from accounts.models import Membership, Role
-from accounts.services import membership_set
 from django.test import Client
 from django.utils import timezone
+from factories import SongFactory, member
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"
@@ -96,8 +96,7 @@ def test_a_signed_in_user_joins_with_their_account(logged_in_client, project, ma
 
 
 def test_only_admins_create_invitations(client, project, make_user):
-    anna = make_user("anna")
-    membership_set(project=project, user=anna, role=Role.REVIEWER)
+    anna = member(project, Role.REVIEWER, "anna")
     client.force_login(anna)
     r = client.post(f"/projects/{project.pk}/members/", {"action": "invite", "role": "admin", "days": 7})
     assert r.status_code == 403
@@ -125,16 +124,8 @@ def test_the_add_member_form_keeps_the_chosen_role_after_an_error(logged_in_clie
 
 
 def _song(project, author):
-    from annotations.services import revision_create
-    from songs.models import Song
-
-    from detector.labels import Segment
-
-    song = Song.objects.create(project=project, title="Hymn", original="h.wav", original_name="h.wav",
-                               sha256="d" * 64, duration=10.0, status="ready")
-    revision_create(song=song, segments=[Segment(0, 4, "non-vocal"), Segment(4, 10, "vocal")], author=author,
-                    origin="human")
-    return song
+    return SongFactory(project=project, title="Hymn", revision=[(0, 4, "non-vocal"), (4, 10, "vocal")],
+                       revision__author=author)
 
 
 def review(client, song, decision="verify"):
@@ -155,8 +146,7 @@ def test_nobody_verifies_their_own_work_by_default(logged_in_client, user, proje
     current = logged_in_client.get(f"/api/songs/{song.pk}/annotation").json()
     assert "someone else" in current["verify_refusal"]
 
-    rita = make_user("rita")
-    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    rita = member(project, Role.REVIEWER, "rita")
     c = Client()
     c.force_login(rita)
     assert c.get(f"/api/songs/{song.pk}/annotation").json()["verify_refusal"] is None
@@ -168,18 +158,9 @@ def test_nobody_verifies_their_own_work_by_default(logged_in_client, user, proje
 
 
 def test_an_admin_cannot_verify_a_model_revision_they_submitted(logged_in_client, project):
-    from annotations.services import revision_create
-    from songs.models import Song
-
-    from detector.labels import Segment
-
-    song = Song.objects.create(project=project, title="M", original="m.wav", original_name="m.wav", sha256="e" * 64,
-                               duration=10.0, status="ready")
-    revision_create(song=song, segments=[Segment(0, 10, "vocal")], author=None, origin="model:x")
+    song = SongFactory(project=project, title="M", revision=[(0, 10, "vocal")], revision__origin="model:x")
     assert review(logged_in_client, song).status_code == 201  # nobody made these segments: a model did
-    song2 = Song.objects.create(project=project, title="N", original="n.wav", original_name="n.wav", sha256="f" * 64,
-                                duration=10.0, status="ready")
-    revision_create(song=song2, segments=[Segment(0, 10, "vocal")], author=None, origin="model:x")
+    song2 = SongFactory(project=project, title="N", revision=[(0, 10, "vocal")], revision__origin="model:x")
     logged_in_client.post(f"/api/songs/{song2.pk}/annotation/submit")
     assert review(logged_in_client, song2).json()["code"] == "verifier_is_author"
 

@@ -2,7 +2,7 @@
 
 import pytest
 from accounts.models import ActivityEvent, Membership, Role
-from accounts.services import membership_set
+from factories import ProjectFactory, RevisionFactory, SongFactory, member
 
 
 @pytest.fixture(autouse=True)
@@ -11,20 +11,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
-def team(project, make_user):
-    people = {"rev": make_user("rev"), "ann": make_user("ann"), "ann2": make_user("ann2")}
-    membership_set(project=project, user=people["rev"], role=Role.REVIEWER)
-    membership_set(project=project, user=people["ann"], role=Role.ANNOTATOR)
-    membership_set(project=project, user=people["ann2"], role=Role.ANNOTATOR)
-    return people
+def team(project):
+    return {"rev": member(project, Role.REVIEWER, "rev"), "ann": member(project, Role.ANNOTATOR, "ann"),
+            "ann2": member(project, Role.ANNOTATOR, "ann2")}
 
 
 @pytest.fixture
 def songs(project, user):
-    from songs.models import Song
-
-    return [Song.objects.create(project=project, title=f"Song {i}", original=f"x/{i}.wav", original_name=f"{i}.wav",
-                                sha256=f"{i:064d}", duration=10.0, status="ready", created_by=user) for i in range(3)]
+    return [SongFactory(project=project, title=f"Song {i}", created_by=user) for i in range(3)]
 
 
 @pytest.mark.django_db
@@ -141,16 +135,14 @@ def test_assigning_songs_fills_the_annotators_queue(logged_in_client, project, t
 @pytest.mark.django_db
 def test_assignment_refuses_outsiders_songs_of_other_projects_and_annotators(logged_in_client, client, project, team,
                                                                             songs, make_user, user):
-    from accounts.services import project_create
     from songs.models import Song
 
     make_user("stranger")
     url = f"/api/projects/{project.pk}/assign"
     r = logged_in_client.post(url, {"song_ids": [songs[0].pk], "user": "stranger"}, content_type="application/json")
     assert r.status_code == 400 and r.json()["code"] == "not_member"
-    other = project_create(name="Other", created_by=user)
-    foreign = Song.objects.create(project=other, title="Foreign", original="y.wav", original_name="y.wav",
-                                  sha256="f" * 64, duration=1.0)
+    other = ProjectFactory(name="Other", created_by=user)
+    foreign = SongFactory(project=other, title="Foreign", duration=1.0, status="processing")
     r = logged_in_client.post(url, {"song_ids": [songs[0].pk, foreign.pk], "user": "ann"}, content_type="application/json")
     assert r.status_code == 404
     assert Song.objects.get(pk=songs[0].pk).assigned_to is None  # nothing half-done
@@ -181,12 +173,7 @@ def test_removing_a_member_unassigns_their_songs(logged_in_client, project, team
 
 @pytest.mark.django_db
 def test_reviewers_see_submitted_songs_in_their_queue(client, project, team, songs, user):
-    from annotations.services import revision_create
-
-    from detector.labels import Segment
-
-    revision_create(song=songs[1], segments=[Segment(0, 10, "vocal")], author=team["ann"], origin="human",
-                    state="submitted")
+    RevisionFactory(song=songs[1], segments=[(0, 10, "vocal")], author=team["ann"], state="submitted")
     client.force_login(team["rev"])
     assert [s["title"] for s in client.get("/api/me/queue").json()["to_review"]] == ["Song 1"]
     client.force_login(team["ann"])
@@ -217,8 +204,8 @@ def test_settings_are_for_admins(logged_in_client, client, project, team):
 @pytest.mark.django_db
 def test_annotators_may_edit_songs_assigned_to_them_or_open_only(project, team, songs, user):
     from accounts.permissions import require_song_editable
-    from accounts.services import songs_assign
     from django.core.exceptions import PermissionDenied
+    from songs.services import songs_assign
 
     songs_assign(project=project, actor=user, song_ids=[songs[0].pk], assignee=team["ann"])
     songs[0].refresh_from_db()

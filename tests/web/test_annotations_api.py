@@ -2,16 +2,14 @@
 diff, export / import in every format, submit and review with roles, the model's prediction."""
 
 import base64
-import hashlib
 import io
 import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 from accounts.models import Role
-from accounts.services import membership_set
-from django.core.files.base import ContentFile
+from audio_fixtures import sine, wav_bytes
+from factories import PredictionFactory, ProjectFactory, SongFactory, member
 
 DURATION = 4.0
 VOCAL_MIDDLE = [
@@ -22,19 +20,8 @@ VOCAL_MIDDLE = [
 
 
 def make_song(project, *, title="Test song", duration=DURATION, user=None):
-    from songs.models import Song, SongStatus
-
-    sr = 16000
-    t = np.arange(int(duration * sr)) / sr
-    buf = io.BytesIO()
-    sf.write(buf, (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr, format="WAV")
-    data = buf.getvalue()
-    song = Song(project=project, title=title, original_name="song.wav", extension=".wav", size_bytes=len(data),
-                sha256=hashlib.sha256(data + title.encode()).hexdigest(), duration=duration, sample_rate=sr,
-                channels=1, codec="pcm_s16le", status=SongStatus.READY, created_by=user)
-    song.original.save("original.wav", ContentFile(data), save=False)
-    song.save()
-    return song
+    return SongFactory(project=project, title=title, duration=duration, created_by=user, original_name="song.wav",
+                       audio=wav_bytes(sine(duration, freq=220.0, amplitude=0.2)))
 
 
 @pytest.fixture
@@ -102,8 +89,7 @@ class TestCurrentAnnotation:
 
     def test_stale_if_match_is_409_with_who_saved_what_and_the_latest_revision(self, api, song, make_user, project):
         first = put(api, song, VOCAL_MIDDLE, '"none"')
-        bob = make_user("bob")
-        membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+        bob = member(project, Role.ANNOTATOR, "bob")
         from django.test import Client
 
         other = Client()
@@ -174,9 +160,7 @@ class TestPermissions:
         assert r.status_code == 404 and r.json()["code"] == "not_found"
 
     def test_editor_page_of_a_song_in_another_project_url_is_404(self, api, song, user):
-        from accounts.services import project_create
-
-        other = project_create(name="Other", created_by=user)
+        other = ProjectFactory(name="Other", created_by=user)
         assert api.get(f"/projects/{other.pk}/songs/{song.pk}/").status_code == 404
         assert api.get(f"/projects/{song.project_id}/songs/{song.pk}/").status_code == 200
 
@@ -282,14 +266,12 @@ class TestExportImport:
 class TestReview:
     @pytest.fixture
     def annotator(self, make_user, project):
-        u = make_user("annie")
-        membership_set(project=project, user=u, role=Role.ANNOTATOR)
+        u = member(project, Role.ANNOTATOR, "annie")
         return u
 
     @pytest.fixture
     def reviewer(self, make_user, project):
-        u = make_user("rita")
-        membership_set(project=project, user=u, role=Role.REVIEWER)
+        u = member(project, Role.REVIEWER, "rita")
         return u
 
     def test_submit_then_verify_creates_revisions_with_the_same_segments(self, client, song, annotator, reviewer):
@@ -350,19 +332,11 @@ class TestReview:
 class TestPrediction:
     @pytest.fixture
     def prediction(self, song):
-        from jobs.models import ModelKind, ModelVersion, Prediction
-
-        model = ModelVersion.objects.create(name="tiny", kind=ModelKind.SOURCE, checkpoint="models/tiny.pt")
-        probs = np.linspace(0, 1, 400).astype(np.float16)
-        buf = io.BytesIO()
-        np.save(buf, probs)
-        p = Prediction(song=song, model_version=model, hop=0.01, n_frames=400,
-                       postprocess={"threshold": 0.4, "median_seconds": 0.8},
-                       segments=[{"start": 0, "end": 1.6, "label": "non-vocal"},
-                                 {"start": 1.6, "end": 4.0, "label": "vocal"}])
-        p.probabilities.save("probs.npy", ContentFile(buf.getvalue()), save=False)
-        p.save()
-        return p
+        return PredictionFactory(song=song, model_version__project=None, model_version__name="tiny",
+                                 model_version__kind="source", probabilities=np.linspace(0, 1, 400).astype(np.float16),
+                                 postprocess={"threshold": 0.4, "median_seconds": 0.8},
+                                 segments=[{"start": 0, "end": 1.6, "label": "non-vocal"},
+                                           {"start": 1.6, "end": 4.0, "label": "vocal"}])
 
     def test_latest_prediction_as_base64_float16(self, api, song, prediction):
         r = api.get(f"/api/songs/{song.pk}/prediction")
@@ -386,8 +360,7 @@ class TestAssignment:
 
     @pytest.fixture
     def annotator(self, project, make_user, client):
-        bob = make_user("bob")
-        membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+        bob = member(project, Role.ANNOTATOR, "bob")
         client.force_login(bob)
         return client
 

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import songs_support as ss  # noqa: E402
-from factories import SungSongFactory
+from factories import ProjectFactory, SungSongFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,15 +114,13 @@ CASES = [
 
 @pytest.fixture
 def world(settings, isolated_media, project, user, make_user, logged_in_client):
-    from accounts.services import project_create
-
     song = SungSongFactory(project=project, title="corpus song", created_by=user)
     from annotations.services import revision_create, revision_segments
 
     first = song.current_revision
     current = revision_create(song=song, segments=revision_segments(first), author=user, origin="human",
                               based_on=first)
-    other = project_create(name="Someone else's", created_by=make_user("bob"))
+    other = ProjectFactory(name="Someone else's", created_by=make_user("bob"))
     return {"song": song.pk, "rev": current.pk, "stale": first.pk, "project": project.pk,
             "other_project": other.pk}
 

@@ -4,11 +4,11 @@ import io
 import json
 import zipfile
 
-import numpy as np
 import pytest
-import soundfile as sf
 from annotations.models import AnnotationRevision
+from audio_fixtures import sine, write_audio
 from datasets import services
+from factories import ProjectFactory
 from songs.models import Song
 
 
@@ -22,8 +22,7 @@ def imported(project, user, tmp_path):
     root = tmp_path / "c"
     for i, (name, lab) in enumerate({"alpha": "0.5\t1.5\tsing\n", "beta": "1.0\t2.0\tsing\n2.5\t2.9\tsing\n"}.items()):
         (root / name).mkdir(parents=True)
-        t = np.arange(48000) / 16000
-        sf.write(root / name / "audio.wav", (0.1 * np.sin(2 * np.pi * (300 + 90 * i) * t)).astype(np.float32), 16000)
+        write_audio(root / name / "audio.wav", sine(3.0, freq=300 + 90 * i, amplitude=0.1))
         (root / name / "labels.lab").write_text(lab)
     services.dataset_import(project=project, root=root, actor=user)
     Song.objects.filter(project=project, title="beta").update(split="test")
@@ -70,13 +69,11 @@ def test_the_api_export_uses_format_as_the_annotation_format(logged_in_client, i
 
 @pytest.mark.django_db
 def test_an_export_with_audio_imports_back_into_another_project(logged_in_client, imported, user, tmp_path):
-    from accounts.services import project_create
-
     response = logged_in_client.get(f"/projects/{imported.pk}/export.zip?format=textgrid&audio=1")
     archive = tmp_path / "export.zip"
     archive.write_bytes(b"".join(response.streaming_content))
     out = services.zip_extract(path=archive, dest=tmp_path / "unpacked")
-    copy = project_create(name="Copy", created_by=user)
+    copy = ProjectFactory(name="Copy", created_by=user)
     result = services.dataset_import(project=copy, root=out, actor=user)
     assert len(result["created"]) == 2 and not result["failed"]
     for song in Song.objects.filter(project=imported):

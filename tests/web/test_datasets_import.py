@@ -5,21 +5,15 @@ import io
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 from annotations.models import AnnotationRevision
+from audio_fixtures import sine, write_audio
 from datasets import services
 from django.core.management import call_command
+from factories import ProjectFactory, member
 from songs.models import Song
 
 JAMENDO = Path(__file__).resolve().parents[3] / "shared" / "data" / "jamendolyrics"
-
-
-def _tone(path: Path, seconds: float = 3.0, sr: int = 16000, freq: float = 220.0) -> Path:
-    t = np.arange(int(seconds * sr)) / sr
-    sf.write(path, (0.2 * np.sin(2 * np.pi * freq * t)).astype(np.float32), sr)
-    return path
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +34,7 @@ def collection(tmp_path):
     for i, (name, (label_name, text)) in enumerate(specs.items()):
         folder = root / name
         folder.mkdir(parents=True)
-        _tone(folder / "audio.wav", freq=200 + 50 * i)
+        write_audio(folder / "audio.wav", sine(3.0, freq=200 + 50 * i, amplitude=0.2))
         if text is None:
             from detector.formats import write_segments
             from detector.labels import Segment
@@ -224,11 +218,9 @@ def test_the_upload_page_refuses_an_archive_over_the_limit(logged_in_client, pro
 
 @pytest.mark.django_db
 def test_annotators_cannot_import(client, project, make_user, collection_zip):
-    from accounts.services import membership_set
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    bea = make_user("bea")
-    membership_set(project=project, user=bea, role="annotator")
+    bea = member(project, "annotator", "bea")
     client.force_login(bea)
     response = client.post(f"/projects/{project.pk}/import/", {"archive": SimpleUploadedFile("a.zip", collection_zip)})
     assert response.status_code == 403
@@ -252,12 +244,11 @@ def test_a_zip_imported_through_the_api_is_unpacked_and_processed_by_a_real_work
         celery_worker_process, client, make_user, collection_zip):
     import time
 
-    from accounts.services import project_create
     from django.core.files.uploadedfile import SimpleUploadedFile
     from jobs.models import Job
 
     owner = make_user("importer")
-    project = project_create(name="Worker import", created_by=owner)
+    project = ProjectFactory(name="Worker import", created_by=owner)
     client.force_login(owner)
     response = client.post(f"/api/projects/{project.pk}/import",
                            {"archive": SimpleUploadedFile("c.zip", collection_zip), "state": "verified"})

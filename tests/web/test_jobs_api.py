@@ -1,11 +1,19 @@
 """The jobs and models API and pages, without a worker: validation, permissions, cancel / retry,
-the reaper run by the API, the registry, the retraining trigger and the activation policy."""
+a dead worker's job shown failed by the API, the registry, the retraining trigger and the activation policy."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from factories import SungSongFactory, TinyModelFactory, songs_by_split
+from factories import (
+    JobFactory,
+    ModelVersionFactory,
+    ProjectFactory,
+    SungSongFactory,
+    TinyModelFactory,
+    member,
+    songs_by_split,
+)
 from jobs_support import TINY_TRAINING
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +31,6 @@ def base(project):
 
 def post(client, url, data=None):
     return client.post(url, data or {}, content_type="application/json")
-
-
-def member(make_user, project, role, name=None):
-    from accounts.services import membership_set
-
-    u = make_user(name or role)
-    membership_set(project=project, user=u, role=role)
-    return u
 
 
 # -- starting jobs --------------------------------------------------------------------------------
@@ -87,9 +87,7 @@ def test_detect_job_for_a_selection_and_for_all_songs(logged_in_client, project,
 
 
 def test_detect_rejects_songs_of_other_projects_and_unknown_kinds(logged_in_client, project, songs, make_user):
-    from accounts.services import project_create
-
-    other = project_create(name="other", created_by=make_user("bo"))
+    other = ProjectFactory(name="other", created_by=make_user("bo"))
     foreign = SungSongFactory(project=other, title="foreign", verified=False)
     r = post(logged_in_client, "/api/jobs/", {"kind": "detect", "project": project.pk, "song_ids": [foreign.pk]})
     assert r.status_code == 400 and r.json()["code"] == "unknown_song"
@@ -113,7 +111,7 @@ def test_evaluate_job_records_the_model(logged_in_client, project, songs, base):
 def test_roles_annotators_detect_but_cannot_train_outsiders_see_nothing(client, project, songs, base, make_user, user):
     from jobs.services import job_create
 
-    annotator = member(make_user, project, "annotator")
+    annotator = member(project, "annotator")
     client.force_login(annotator)
     assert post(client, "/api/jobs/", {"kind": "detect", "project": project.pk, "songs": "all"}).status_code == 202
     r = post(client, "/api/jobs/", {"kind": "train", "project": project.pk})
@@ -201,7 +199,7 @@ def test_models_list_detail_checkpoint_download_and_activate(logged_in_client, p
     r = logged_in_client.get(f"/api/models/{base.pk}/checkpoint")
     assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
     assert b"".join(r.streaming_content) == default_storage.open(base.checkpoint.name).read()
-    reviewer = member(make_user, project, "reviewer")
+    reviewer = member(project, "reviewer")
     logged_in_client.force_login(reviewer)
     assert post(logged_in_client, f"/api/models/{base.pk}/activate").status_code == 403
     logged_in_client.force_login(project.created_by)
@@ -241,9 +239,7 @@ def test_pages_render_and_the_train_form_queues_a_job(logged_in_client, project,
 
 
 def test_models_page_shows_lineage_data_metrics_and_the_active_model(logged_in_client, project, base, user):
-    from jobs.models import ModelVersion
-
-    child = ModelVersion.objects.create(
+    child = ModelVersionFactory(
         project=project, name="tuned on March", kind="target", parent=base, transfer_mode="finetune:L1",
         training_revisions=[{"song": 1, "revision": 11, "title": "Song A"}], validation_revisions=[],
         hyperparameters={"epochs": 5, "lr": 0.001, "threshold": 0.45}, seed=3, trainable_parameters=1234,
@@ -260,7 +256,7 @@ def test_models_page_shows_lineage_data_metrics_and_the_active_model(logged_in_c
 
 
 def test_retrain_trigger_queues_one_job_after_n_new_verified_songs(project, user, songs, base):
-    from jobs.models import Job, ModelVersion
+    from jobs.models import Job
     from jobs.retrain import retrain_maybe_trigger, verified_since_last_model
 
     assert retrain_maybe_trigger(project=project) is None  # policy off
@@ -275,7 +271,7 @@ def test_retrain_trigger_queues_one_job_after_n_new_verified_songs(project, user
     Job.objects.filter(pk=job.pk).update(state="succeeded")
     from jobs.selectors import verified_revisions
 
-    ModelVersion.objects.create(project=project, name="m", kind="target", checkpoint="x.pt", training_revisions=[
+    ModelVersionFactory(project=project, name="m", kind="target", checkpoint="x.pt", training_revisions=[
         {"song": s.pk, "revision": r.pk} for s, r in verified_revisions(project=project, split="train")],
         validation_revisions=[{"song": s.pk, "revision": r.pk}
                               for s, r in verified_revisions(project=project, split="validation")])
@@ -336,11 +332,9 @@ def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
 
 
 def test_the_job_page_shows_parameters_as_people_read_them(logged_in_client, project, user):
-    from jobs.models import Job
-
-    job = Job.objects.create(project=project, kind="train", created_by=user,
-                             params={"mode": "finetune:full", "base_model_id": None, "epochs": 12, "lr": 0.0005,
-                                     "trigger": "retrain"})
+    job = JobFactory(project=project, kind="train", created_by=user,
+                     params={"mode": "finetune:full", "base_model_id": None, "epochs": 12, "lr": 0.0005,
+                             "trigger": "retrain"})
     html = logged_in_client.get(f"/projects/{project.pk}/jobs/{job.pk}/").content.decode()
     params = html[html.index("<h2>Parameters</h2>"):html.index("<h2>Log</h2>")]
     assert "base_model_id" not in params and "None" not in params

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from factories import TinyModelFactory, songs_by_split
 from jobs_support import TINY_TRAINING, wait_for
 
@@ -91,7 +92,7 @@ def test_activating_a_model_re_detects_the_projects_songs_on_the_worker(
     assert body["progress"] == 1.0
     songs = [s for split in data["songs"].values() for s in split]
     assert {row["song"] for row in body["result"]["per_song"]} == {s.pk for s in songs}
-    # Every song of make_songs is verified by a person: the prediction goes beside, never over, their work.
+    # Every song of songs_by_split is verified by a person: the prediction goes beside, never over, their work.
     assert {row["outcome"] for row in body["result"]["per_song"]} == {"beside_human_work"}
     assert Prediction.objects.filter(model_version=new).count() == len(songs)
     for song in songs:
@@ -142,7 +143,7 @@ def test_sigkill_of_the_worker_child_mid_training_fails_the_job_with_a_reason_an
     from jobs.models import Job, ModelVersion
     from jobs.training import checkpoint_name, workdir_for
 
-    settings.JOB_STALE_SECONDS = 4  # the API's reaper; the worker beats every WORKER_HEARTBEAT_SECONDS=1
+    settings.JOB_STALE_SECONDS = 4  # the API shows it failed after this; the worker beats every WORKER_HEARTBEAT_SECONDS=1
     job = start(logged_in_client, project, kind="train", base_model_id=data["base"].pk, **LONG_TRAINING)
     wait_for(lambda: len(job_json(logged_in_client, job)["result"].get("curve", [])) >= 1, timeout=180,
              what="the first epoch", log=celery_worker_process.log)
@@ -155,6 +156,7 @@ def test_sigkill_of_the_worker_child_mid_training_fails_the_job_with_a_reason_an
     body = wait_for(lambda: finished(logged_in_client, job), timeout=60, what="the job to be failed",
                     log=celery_worker_process.log)
     elapsed = time.monotonic() - killed_at
+    call_command("jobs_housekeep")  # what beat's jobs.housekeep does every JOBS_HOUSEKEEP_SECONDS
     assert body["state"] == "failed", body
     assert elapsed < settings.JOB_STALE_SECONDS + 15
     assert "stopped responding" in body["error"] and "killed or crashed" in body["error"]

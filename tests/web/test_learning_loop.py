@@ -3,37 +3,20 @@ activating a model brings the project's songs up to date by itself (one detect j
 a model worked, predictions beside a person's work), the queue orders songs by what correcting them
 teaches the model, and the editor's unsure regions come most uncertain first."""
 
-import io
 
+import factory
 import numpy as np
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from factories import SungSongFactory, TinyModelFactory
+from factories import PredictionFactory, SungSongFactory, TinyModelFactory, member
 
 LAB = "1.000\t2.400\tsing\n3.100\t4.300\tsing\n"
 
 
-def member(make_user, project, role, name):
-    from accounts.services import membership_set
+class StoredPredictionFactory(PredictionFactory):
+    """A stored prediction with exactly these frame probabilities (its segments: non-vocal throughout)."""
 
-    u = make_user(name)
-    membership_set(project=project, user=u, role=role)
-    return u
-
-
-def store_prediction(song, model, probabilities):
-    """A stored prediction of `model` on `song` with exactly these frame probabilities."""
-    from jobs.models import Prediction
-
-    probs = np.asarray(probabilities, np.float16)
-    buf = io.BytesIO()
-    np.save(buf, probs)
-    p = Prediction(song=song, model_version=model, hop=0.01, n_frames=len(probs), postprocess={"threshold": 0.5},
-                   segments=[{"start": 0.0, "end": float(song.duration), "label": "non-vocal"}])
-    p.probabilities.save(f"p-{song.pk}-{model.pk}.npy", ContentFile(buf.getvalue()), save=False)
-    p.save()
-    return p
+    segments = factory.LazyAttribute(lambda o: [{"start": 0.0, "end": float(o.song.duration), "label": "non-vocal"}])
 
 
 # -- an admin imports a reference straight to verified ----------------------------------------------------
@@ -69,7 +52,7 @@ def test_only_admins_import_straight_to_verified_others_get_a_403_sentence(clien
     from annotations.models import AnnotationRevision
 
     song = SungSongFactory(project=project, title="reference", verified=False)
-    client.force_login(member(make_user, project, role, role))
+    client.force_login(member(project, role, role))
     r = client.post(f"/api/songs/{song.pk}/annotation",
                     {"file": SimpleUploadedFile("ref.lab", LAB.encode()), "state": "verified"})
     assert r.status_code == 403
@@ -203,10 +186,10 @@ def queue(project, user):
     previous, active = TinyModelFactory(project=project, name="previous"), TinyModelFactory(project=project, name="active", weights_seed=1)
     model_activate(project=project, model_version=previous, actor=user)
     model_activate(project=project, model_version=active, actor=user)
-    store_prediction(songs["a"], active, np.full(frames, 0.5))
-    store_prediction(songs["b"], active, np.full(frames, 0.02))
-    store_prediction(songs["c"], active, np.full(frames, 0.35))
-    store_prediction(songs["b"], previous, np.full(frames, 0.98))
+    StoredPredictionFactory(song=songs["a"], model_version=active, probabilities=np.full(frames, 0.5))
+    StoredPredictionFactory(song=songs["b"], model_version=active, probabilities=np.full(frames, 0.02))
+    StoredPredictionFactory(song=songs["c"], model_version=active, probabilities=np.full(frames, 0.35))
+    StoredPredictionFactory(song=songs["b"], model_version=previous, probabilities=np.full(frames, 0.98))
     for name, sig in {"a": [0.0, 0.0], "b": [3.0, 0.0], "c": [1.0, 0.0], "d": [0.0, 0.0], "e": [5.0, 0.0]}.items():
         Song.objects.filter(pk=songs[name].pk).update(signature=sig)
     project.refresh_from_db()
@@ -262,7 +245,7 @@ def test_the_editors_unsure_regions_come_most_uncertain_first(logged_in_client, 
     probs[200:260] = 0.50  # 1.0
     probs[300:340] = 0.42  # 0.84
     probs[400:402] = 0.5   # too short to be a region
-    store_prediction(song, TinyModelFactory(project=project), probs)
+    StoredPredictionFactory(song=song, model_version=TinyModelFactory(project=project), probabilities=probs)
     r = logged_in_client.get(f"/api/songs/{song.pk}/prediction")
     regions = r.json()["unsure_regions"]
     assert [(x["start"], x["end"]) for x in regions] == [(2.0, 2.6), (3.0, 3.4), (0.5, 1.0)]

@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from factories import JobFactory, RevisionFactory, SongFactory, as_segments
+from factories import JobFactory, ProjectFactory, RevisionFactory, SongFactory, as_segments, member
 from reports_support import ALPHA_REF, ReportModelFactory, ReportPredictionFactory, hand_made_project
 
 pytestmark = pytest.mark.django_db
@@ -238,11 +238,8 @@ def test_evaluate_form_explains_a_project_without_test_songs(logged_in_client, p
 
 
 def test_annotators_see_reports_but_cannot_start_evaluations(client, project, make_user, evaluated):
-    from accounts.services import membership_set
-
     report, model, *_ = evaluated
-    annotator = make_user("ann")
-    membership_set(project=project, user=annotator, role="annotator")
+    annotator = member(project, "annotator", "ann")
     client.force_login(annotator)
     assert client.get(f"/projects/{project.pk}/reports/{report.pk}/").status_code == 200
     assert b"Reviewers and admins can start" in client.get(f"/projects/{project.pk}/reports/").content
@@ -295,11 +292,9 @@ def test_plots_are_svg_pictures_with_their_numbers(logged_in_client, project, ev
 
 
 def test_outsiders_get_404_for_report_pages_plots_and_api(client, project, make_user, evaluated):
-    from accounts.services import project_create
-
     report, *_ = evaluated
     eve = make_user("eve")
-    other = project_create(name="Eve's project", created_by=eve)
+    other = ProjectFactory(name="Eve's project", created_by=eve)
     client.force_login(eve)
     for url in (
         f"/projects/{project.pk}/reports/", f"/projects/{project.pk}/reports/{report.pk}/",

@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pytest
 from accounts.models import Membership, Role
-from accounts.services import activity_record, membership_set, project_create
+from accounts.services import activity_record
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from factories import (
+    JobFactory,
+    MembershipFactory,
+    ModelVersionFactory,
+    ProjectFactory,
+    ReportFactory,
+    SongFactory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TITLE = "Nightingale-7Q"
@@ -43,37 +51,23 @@ def _routes() -> list[tuple[str, str]]:
     return [(r, n) for r, n in found if not r.startswith("admin/") and ID_KWARGS & set(re.findall(r"<(?:\w+:)?(\w+)>", r))]
 
 
-def _song(project, user, title: str, sha: str, artist: str = ""):
-    from annotations.services import revision_create
-    from songs.models import Song
-
-    from detector.labels import Segment
-
-    song = Song.objects.create(project=project, title=title, artist=artist, original=f"p{project.pk}/{sha}.wav",
-                               original_name=f"{title}.wav", sha256=sha * 64, duration=10.0, status="ready",
-                               created_by=user)
-    revision_create(song=song, segments=[Segment(0, 4, "non-vocal"), Segment(4, 10, "vocal")], author=user,
-                    origin="human", state="submitted")
-    return song
+def _song(project, user, title: str, artist: str = ""):
+    return SongFactory(project=project, title=title, artist=artist, created_by=user,
+                       revision=[(0, 4, "non-vocal"), (4, 10, "vocal")], revision__state="submitted")
 
 
 def _world(make_user):
     """Project A (alice's, with a song, revision, job, model, report) and mallory's own project B."""
-    from jobs.models import Job, JobKind, ModelVersion
-    from reports.models import EvaluationReport
-
     alice, mallory = make_user("alice"), make_user("mallory")
-    a = project_create(name=SECRET_PROJECT, created_by=alice)
-    b = project_create(name="Mallory's", created_by=mallory)
-    song = _song(a, alice, SECRET_TITLE, "a", artist=SECRET_ARTIST)
-    _song(b, mallory, "Mallory song", "b")
-    model = ModelVersion.objects.create(project=a, name=f"{SECRET_TITLE}-model", kind="target", checkpoint="m/a.pt")
-    job = Job.objects.create(project=a, kind=JobKind.DETECT, params={"song_ids": [song.pk]},
-                             message=f"detecting {SECRET_TITLE}")
-    report = EvaluationReport.objects.create(project=a, model_version=model, name=f"{SECRET_TITLE} report",
-                                             songs=[{"song": song.pk, "revision": song.current_revision_id,
-                                                     "title": SECRET_TITLE}],
-                                             per_song=[{"song": song.pk, "title": SECRET_TITLE}])
+    a = ProjectFactory(name=SECRET_PROJECT, created_by=alice)
+    b = ProjectFactory(name="Mallory's", created_by=mallory)
+    song = _song(a, alice, SECRET_TITLE, artist=SECRET_ARTIST)
+    _song(b, mallory, "Mallory song")
+    model = ModelVersionFactory(project=a, name=f"{SECRET_TITLE}-model")
+    job = JobFactory(project=a, kind="detect", params={"song_ids": [song.pk]}, message=f"detecting {SECRET_TITLE}")
+    report = ReportFactory(model_version=model, name=f"{SECRET_TITLE} report",
+                           songs=[{"song": song.pk, "revision": song.current_revision_id, "title": SECRET_TITLE}],
+                           per_song=[{"song": song.pk, "title": SECRET_TITLE}])
     activity_record(project=a, actor=alice, verb="song.uploaded", summary=f"uploaded {SECRET_TITLE}")
     return {"alice": alice, "mallory": mallory, "a": a, "b": b, "song": song, "model": model, "job": job,
             "report": report}
@@ -159,17 +153,11 @@ def test_lists_and_filters_never_show_another_projects_objects(make_user):
 
 @pytest.fixture
 def reviewed_song(make_user):
-    from annotations.services import revision_create
-    from songs.models import Song
-
-    from detector.labels import Segment
-
     admin, annotator = make_user("boss"), make_user("anna")
-    project = project_create(name="Choir", created_by=admin)
-    membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
-    song = Song.objects.create(project=project, title="Hymn", original="h.wav", original_name="h.wav",
-                               sha256="c" * 64, duration=10.0, status="ready", assigned_to=annotator)
-    revision_create(song=song, segments=[Segment(0, 10, "vocal")], author=annotator, origin="human", state="submitted")
+    project = ProjectFactory(name="Choir", created_by=admin)
+    MembershipFactory(project=project, user=annotator, role=Role.ANNOTATOR)
+    song = SongFactory(project=project, title="Hymn", assigned_to=annotator, revision=[(0, 10, "vocal")],
+                       revision__author=annotator, revision__state="submitted")
     return project, song, annotator
 
 
@@ -196,21 +184,17 @@ def test_an_annotator_cannot_verify_or_reject(client, reviewed_song):
 
 @pytest.fixture
 def injected(make_user):
-    from jobs.models import ModelVersion
-    from reports.models import EvaluationReport
-
     boss = make_user("boss")
-    project = project_create(name=f"P {INJECTION}", created_by=boss)
-    song = _song(project, boss, INJECTION, "d", artist=INJECTION)
-    model = ModelVersion.objects.create(project=project, name="m1", kind="target", checkpoint="m/x.pt")
-    report = EvaluationReport.objects.create(
-        project=project, model_version=model, name="r1", songs=[{"song": song.pk, "title": INJECTION}],
+    project = ProjectFactory(name=f"P {INJECTION}", created_by=boss)
+    song = _song(project, boss, INJECTION, artist=INJECTION)
+    report = ReportFactory(
+        model_version__project=project, model_version__name="m1", name="r1", songs=[{"song": song.pk, "title": INJECTION}],
         per_song=[{"song": song.pk, "title": INJECTION, "revision_number": 1, "vocal_frames": 600,
                    "nonvocal_frames": 400, "precision": 1, "recall": 1, "f1": 1, "accuracy": 1,
                    "tp": 600, "fp": 0, "tn": 400, "fn": 0}],
         pooled={"songs": 1, "frames": 1000, "vocal_frames": 600, "nonvocal_frames": 400, "precision": 1, "recall": 1, "f1": 1, "accuracy": 1, "tp": 600, "fp": 0,
                 "tn": 400, "fn": 0})
-    from accounts.services import songs_assign
+    from songs.services import songs_assign
 
     songs_assign(project=project, actor=boss, song_ids=[song.pk], assignee=boss)
     return boss, project, song, report

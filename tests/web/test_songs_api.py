@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from accounts.services import membership_set
 from django.core.files.uploadedfile import SimpleUploadedFile
+from factories import ActiveModelFactory, ModelVersionFactory, ProjectFactory, SungSongFactory, member
 from jobs.models import Job
 from songs.models import Song
 from songs_support import encode, media_files, wav_bytes
@@ -73,8 +73,7 @@ def test_patch_edits_title_artist_and_split(logged_in_client, song):
 
 
 def test_an_annotator_may_edit_the_title_but_not_the_split_or_delete(client, project, song, make_user):
-    bo = make_user("bo")
-    membership_set(project=project, user=bo, role="annotator")
+    bo = member(project, "annotator", "bo")
     client.force_login(bo)
     assert client.patch(f"/api/songs/{song.pk}/", {"title": "Mine"}, content_type="application/json").status_code == 200
     r = client.patch(f"/api/songs/{song.pk}/", {"split": "train"}, content_type="application/json")
@@ -83,7 +82,6 @@ def test_an_annotator_may_edit_the_title_but_not_the_split_or_delete(client, pro
 
 
 def test_delete_removes_the_row_and_every_file(logged_in_client, project, song, settings):
-    from factories import ActiveModelFactory
     from test_songs_processing import run_process_job
 
     ActiveModelFactory(project=project)
@@ -180,14 +178,11 @@ def test_bulk_set_split_detect_and_delete(logged_in_client, project, settings):
 
 def test_bulk_detect_checks_the_model_as_post_jobs_does(logged_in_client, project, user, make_user):
     """Another project's model or a missing one: 400 unknown_model from both, and no job is queued."""
-    from accounts.services import project_create
-    from factories import SungSongFactory
-    from jobs.models import ModelVersion
 
     song = SungSongFactory(project=project, title="ready", created_by=user)
-    other = project_create(name="theirs", created_by=make_user("bo"))
-    theirs = ModelVersion.objects.create(project=other, name="theirs", kind="target", checkpoint="m/t.pt")
-    mine = ModelVersion.objects.create(project=project, name="mine", kind="target", checkpoint="m/m.pt")
+    other = ProjectFactory(name="theirs", created_by=make_user("bo"))
+    theirs = ModelVersionFactory(project=other, name="theirs", kind="target", checkpoint="m/t.pt")
+    mine = ModelVersionFactory(project=project, name="mine", kind="target", checkpoint="m/m.pt")
     for model_id in (theirs.pk, 987654321):
         bulk = logged_in_client.post("/api/songs/bulk", {"ids": [song.pk], "action": "detect", "model_id": model_id},
                                      content_type="application/json")

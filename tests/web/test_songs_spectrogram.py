@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-import soundfile as sf
+from audio_fixtures import noise, sine, wav_bytes
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from songs.models import Song
@@ -23,14 +23,8 @@ SR = 16000
 
 def tone_burst_wav(*, seconds=6.0, start=2.0, end=3.5, freq=2000.0) -> bytes:
     """Quiet noise, and a loud `freq` Hz tone between `start` and `end` seconds."""
-    t = np.arange(int(seconds * SR)) / SR
-    rng = np.random.default_rng(0)
-    y = 0.002 * rng.standard_normal(t.size)
-    inside = (t >= start) & (t < end)
-    y[inside] += 0.5 * np.sin(2 * np.pi * freq * t[inside])
-    buf = io.BytesIO()
-    sf.write(buf, y.astype(np.float32), SR, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
+    y = noise(seconds, amplitude=0.002) + sine(seconds, freq=freq, amplitude=0.5, spans=[(start, end)])
+    return wav_bytes(y)
 
 
 def band_of(freq: float) -> int:

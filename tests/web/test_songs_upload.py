@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from factories import ProjectFactory
 from songs.models import Song
 from songs_support import (
     encode,
@@ -85,9 +86,7 @@ def test_a_duplicate_is_refused_naming_the_existing_song(logged_in_client, proje
 
 
 def test_the_same_file_in_another_project_is_fine(logged_in_client, project, user):
-    from accounts.services import project_create
-
-    other = project_create(name="Other", created_by=user)
+    other = ProjectFactory(name="Other", created_by=user)
     data = wav_bytes(1.0, seed=4)
     assert post(logged_in_client, project, "a.wav", data).status_code == 201
     assert post(logged_in_client, other, "a.wav", data).status_code == 201

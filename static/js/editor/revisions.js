@@ -173,4 +173,3 @@ window.addEventListener('beforeunload', (ev) => {
   ev.preventDefault()
   ev.returnValue = ''
 })
-
