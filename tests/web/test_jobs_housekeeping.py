@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from jobs_support import make_songs, make_tiny_model
+from factories import TinyModelFactory, songs_by_split
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +72,8 @@ def test_the_retrain_check_task_queues_the_training_the_policy_asks_for(project,
     from jobs.models import Job
     from jobs.tasks import retrain_check_task
 
-    make_songs(project, user)
-    make_tiny_model(project)
+    songs_by_split(project, user)
+    TinyModelFactory(project=project)
     retrain_check_task.apply()
     assert not Job.objects.filter(kind="train").exists()  # no policy
     project.retrain_after_verified = 2
