@@ -90,11 +90,14 @@ def run_order(start, songs, *, order: str, ks: list[int], cache: Path, log, reci
                 corrected.append(sequence[len(corrected)])
         t0 = time.perf_counter()
         rest = [s for s in songs if s.name not in corrected]
+        # the start model on the same songs: the rest shrinks and changes with the order, so a gain is
+        # read against this, not against the start model's figure on the whole collection
+        baseline = {f"start_{m}": v for m, v in score(start, rest, cache)[0].items() if m != "songs"}
         if not choose_development(corrected, seed=0)[1]:
             # below three verified songs none is held out, so nothing can judge a new model and the
             # platform never promotes one: the model in use stays (training it would change nothing)
             figures, _ = score(model, rest, cache)
-            curve.append({"k": k, **figures, "corrected": list(corrected), "promoted": False,
+            curve.append({"k": k, **figures, **baseline, "corrected": list(corrected), "promoted": False,
                           "reason": "no development songs: nothing can judge a new model", "seconds": 0.0})
             log(f"{order} k={k}: accuracy {figures['accuracy']:.3f} F1 {figures['f1']:.3f} (too few songs to judge)")
             continue
@@ -105,7 +108,7 @@ def run_order(start, songs, *, order: str, ks: list[int], cache: Path, log, reci
             previous = before["probabilities"]
             model = result.backend
         figures, _ = score(model, rest, cache)
-        curve.append({"k": k, **figures, "corrected": list(corrected), "promoted": result.promote,
+        curve.append({"k": k, **figures, **baseline, "corrected": list(corrected), "promoted": result.promote,
                       "reason": result.reason, "seconds": round(time.perf_counter() - t0, 1)})
         log(f"{order} k={k}: accuracy {figures['accuracy']:.3f} F1 {figures['f1']:.3f} "
             f"({'promoted' if result.promote else 'kept the model in use'})")
@@ -138,18 +141,28 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4), squeeze=False)
-    for ax, (name, res) in zip(axes[0], results.items(), strict=True):
+    fig, axes = plt.subplots(2, len(results), figsize=(6 * len(results), 7), squeeze=False)
+    for col, (name, res) in enumerate(results.items()):
+        top, bottom = axes[0][col], axes[1][col]
         for order, curve in res["orders"].items():
+            style = {"marker": "o", "label": order, "color": "#f08c00" if order == "priority" else None,
+                     "linewidth": 2.5 if order == "priority" else 1}
             ks = [0] + [c["k"] for c in curve]
             acc = [res["start"]["accuracy"]] + [c["accuracy"] for c in curve]
-            ax.plot(ks, [100 * a for a in acc], marker="o", label=order,
-                    color="#f08c00" if order == "priority" else None, linewidth=2.5 if order == "priority" else 1)
-        ax.set_title(f"{name}: accuracy on the songs not corrected yet")
-        ax.set_xlabel("corrected songs")
-        ax.set_ylabel("accuracy (%)")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+            top.plot(ks, [100 * a for a in acc], **style)
+            # the gain over the start model on the very songs scored (they change with k and order)
+            gain = [0.0] + [100 * (c["accuracy"] - c["start_accuracy"]) for c in curve if "start_accuracy" in c]
+            if len(gain) == len(ks):
+                bottom.plot(ks, gain, **style)
+        top.set_title(f"{name}: accuracy on the songs not corrected yet")
+        top.set_ylabel("accuracy (%)")
+        bottom.set_title("gain over the start model on the same songs")
+        bottom.set_ylabel("accuracy points")
+        bottom.axhline(0, color="#888", linewidth=0.8)
+        for ax in (top, bottom):
+            ax.set_xlabel("corrected songs")
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
