@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -138,7 +139,7 @@ class ImportApi(APIView):
             raise ApiError("No file in the 'archive' field of the multipart form.", code="missing_file")
         state = request.data.get("state") or "draft"
         job = services.zip_import_prepare(project=request.project, upload=upload, actor=request.user, state=state)
-        return Response({"job": job.pk, "url": f"/api/jobs/{job.pk}/"}, status=status.HTTP_202_ACCEPTED)
+        return Response({"job": job.pk, "url": reverse("api-job", kwargs={"job_id": job.pk})}, status=status.HTTP_202_ACCEPTED)
 
 
 class _FirstRenderer(BaseContentNegotiation):

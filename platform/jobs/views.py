@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -182,7 +183,7 @@ def api_project_queue(request, project_id: int):
                      "state": song.current_revision.state if song.current_revision_id else None,
                      "assigned_to": song.assigned_to.get_username() if song.assigned_to_id else None,
                      **{k: (p[k] if p else None) for k in ("priority", "uncertainty", "disagreement", "novelty")},
-                     "model": p["model"] if p else None, "url": f"/projects/{project.pk}/songs/{song.pk}/"})
+                     "model": p["model"] if p else None, "url": reverse("song-editor", kwargs={"project_id": project.pk, "song_id": song.pk})})
     return Response({"results": rows})
 
 
@@ -254,7 +255,7 @@ def train_form_page(request, project_id: int):
             error = str(exc.detail)
         else:
             messages.success(request, f"Training job {job.pk} queued.", extra_tags=f"job-{job.pk}")
-            return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+            return redirect("job", project_id=project.pk, job_id=job.pk)
     songs = selectors.training_songs(project=project)
     return render(request, "jobs/train_form.html", {
         "project": project, "values": values, "error": error, "modes": ALL_TRANSFER_MODES,
@@ -273,10 +274,10 @@ def detect_form_post(request, project_id: int):
                                data={"song_ids": songs, "model_id": request.POST.get("model_id") or None})
     except ApiError as exc:
         messages.error(request, str(exc.detail))
-        return redirect(f"/projects/{project.pk}/jobs/")
+        return redirect("jobs", project_id=project.pk)
     messages.success(request, f"Detection job {job.pk} queued for {len(job.params['song_ids'])} song(s).",
                      extra_tags=f"job-{job.pk}")
-    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+    return redirect("job", project_id=project.pk, job_id=job.pk)
 
 
 @login_required
@@ -294,7 +295,7 @@ def job_action_post(request, project_id: int, job_id: int, action: str):
             job = launch.job_retry_by(job=job, user=request.user)
     except ApiError as exc:
         messages.error(request, str(exc.detail))
-    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+    return redirect("job", project_id=project.pk, job_id=job.pk)
 
 
 @login_required
@@ -331,7 +332,7 @@ def model_activate_post(request, project_id: int, model_id: int):
     messages.success(request, f"{mv.name if mv else 'The shipped default model'} is now the active model."
                      + (f" Detection job {job.pk} brings the project's songs up to date with it." if job else ""),
                      extra_tags=f"job-{job.pk}" if job else "")
-    return redirect(f"/projects/{project.pk}/models/")
+    return redirect("models", project_id=project.pk)
 
 
 @login_required
@@ -350,11 +351,11 @@ def training_policy_post(request, project_id: int):
     except ValueError:
         messages.error(request, "Retrain after N songs needs a whole number >= 0, and the margin an F1 difference "
                                 "between -1 and 1 (or empty for never).")
-        return redirect(f"/projects/{project.pk}/models/")
+        return redirect("models", project_id=project.pk)
     training_policy_set(project=project, actor=request.user, retrain_after_verified=every, auto_activate_margin=margin)
     job = retrain_maybe_trigger(project=project)
     messages.success(request, "Training policy saved." + (f" Retraining queued (job {job.pk})." if job else ""))
-    return redirect(f"/projects/{project.pk}/models/")
+    return redirect("models", project_id=project.pk)
 
 
 @login_required

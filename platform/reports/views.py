@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -70,7 +71,7 @@ def report_list(request, project_id: int):
                 params["song_ids"] = [s.pk for s in form.cleaned_data["songs"]]
             job = job_create(project=project, kind="evaluate", params=params, created_by=request.user)
             messages.success(request, f"Evaluation job {job.pk} queued; its report appears here when it finishes.")
-            return redirect(f"/projects/{project.pk}/reports/")
+            return redirect("report-list", project_id=project.pk)
         status = 400
     return render(request, "reports/list.html", {
         "project": project, "reports": selectors.reports_for_project(project=project),
@@ -89,7 +90,7 @@ def report_detail(request, project_id: int, report_id: int):
         "project": project, "report": report, "pooled": report.pooled, "others": others,
         "learning": model_learning_points(project=project),
         "effort": selectors.report_effort_table(report=report),
-        "plots": [(name, f"/projects/{project.pk}/reports/{report.pk}/plots/{name}.svg") for name in plots.PLOTS],
+        "plots": [(name, reverse("report-plot", kwargs={"project_id": project.pk, "report_id": report.pk, "name": name})) for name in plots.PLOTS],
     })
 
 
@@ -113,7 +114,7 @@ def report_compare(request, project_id: int):
     query = ",".join(str(i) for i in ids)
     return render(request, "reports/compare.html", {
         "project": project, "ids": query, **selectors.report_compare(reports=reports),
-        "plots": [(name, f"/projects/{project.pk}/reports/compare/plots/{name}.svg?ids={query}")
+        "plots": [(name, reverse("report-compare-plot", kwargs={"project_id": project.pk, "name": name}) + f"?ids={query}")
                   for name in ("roc", "pr", "threshold", "songs")],
     })
 

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
@@ -154,7 +155,7 @@ class SongSpectrogram(_MediaView):
         if level is None and tile is None:
             with default_storage.open(name, "rb") as f:
                 header, _ = spectrogram_header(f)
-            header["tile_url"] = f"/api/songs/{song.pk}/spectrogram?level={{level}}&tile={{tile}}"
+            header["tile_url"] = reverse("api-song-spectrogram", kwargs={"song_id": song.pk}) + "?level={level}&tile={tile}"
             return JsonResponse(header, headers={"Cache-Control": "private, max-age=3600", "ETag": f'"{tag}-spec"'})
         if level is None or tile is None:
             raise ApiError("Ask for a tile with both level and tile, e.g. ?level=0&tile=0.", code="invalid")
