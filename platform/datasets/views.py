@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from accounts.models import Role
-from accounts.permissions import ProjectRolePermission, has_role, project_for
+from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -62,13 +61,12 @@ def import_page(request, project_id: int):
 
 
 @csrf_protect
-@login_required
+@project_required(roles={"POST": Role.REVIEWER})
 def _import_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
-    can_import = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    project = request.project
+    can_import = role_at_least(request.role, Role.REVIEWER)
     status_code = 200
     if request.method == "POST":
-        project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
         try:
             if _declared_too_large(request):
                 raise _too_large()
@@ -93,9 +91,9 @@ def _import_page(request, project_id: int):
     }, status=status_code)
 
 
-@login_required
+@project_required()
 def export_download(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
+    project = request.project
     try:
         out, filename = services.project_export(project=project, **_export_params(request.GET))
     except ApiError as exc:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import gzip
 
 from accounts.models import Membership, Role
-from accounts.permissions import ProjectRolePermission, has_role
-from accounts.selectors import project_get
+from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
 from common.validation import id_value
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,14 +29,14 @@ from songs.serializers import AssignSerializer
 # -- pages -------------------------------------------------------------------------------------------
 
 
-@login_required
+@project_required()
 def song_list_page(request, project_id: int):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     context = {
         "project": project,
         "max_upload_mb": settings.MAX_UPLOAD_MB,
-        "can_upload": has_role(user=request.user, project=project, role=Role.ANNOTATOR),
-        "can_manage": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "can_upload": role_at_least(request.role, Role.ANNOTATOR),
+        "can_manage": role_at_least(request.role, Role.REVIEWER),
         "splits": Split.choices,
     }
     return render(request, "songs/list.html", context)
