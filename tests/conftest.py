@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
-from jobs_support import stop_process  # noqa: E402
+from jobs_support import database_url, stop_process  # noqa: E402
 
 SERVICES_REQUIRED = os.environ.get("SINGSCOPE_REQUIRE_SERVICES") == "1"
 
@@ -32,17 +32,6 @@ def pytest_report_header(config):
         f"singscope database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db['NAME']}",
         f"singscope broker: {broker.split('@')[-1] if '@' in broker else broker}",
     ]
-
-
-def database_url_for_subprocess() -> str:
-    """The URL of the database the tests are using right now (the test database, not the real one)."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _purge_broker() -> None:
@@ -81,7 +70,7 @@ class WorkerProcess:
 
     def start(self) -> "WorkerProcess":
         env = os.environ | {
-            "DATABASE_URL": database_url_for_subprocess(),
+            "DATABASE_URL": database_url(),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
             "WORKER_HEARTBEAT_SECONDS": os.environ.get("WORKER_HEARTBEAT_SECONDS", "1"),
             "TORCH_THREADS": "1",

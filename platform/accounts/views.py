@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Membership, Role
-from accounts.permissions import ProjectRolePermission, has_role, project_for
+from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from accounts.serializers import (
     ActivitySerializer,
     MemberAddSerializer,
@@ -213,15 +213,14 @@ def project_new_page(request):
     return render(request, "accounts/project_new.html", {"form": form})
 
 
-@login_required
+@project_required(roles={"POST": Role.ADMIN})
 def members_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
-    is_admin = has_role(user=request.user, project=project, role=Role.ADMIN)
+    project = request.project
+    is_admin = role_at_least(request.role, Role.ADMIN)
     form = MemberAddForm()
     invite_form = InviteForm()
     invite_link = None
     if request.method == "POST":
-        project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
         action = request.POST.get("action")
         try:
             if action == "add":
@@ -276,9 +275,9 @@ def members_page(request, project_id: int):
     }, status=400 if failed else 200)
 
 
-@login_required
+@project_required(Role.ADMIN)
 def settings_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id, role=Role.ADMIN)
+    project = request.project
     initial = {"name": project.name, "description": project.description,
                "retrain_after_verified": project.retrain_after_verified,
                "auto_activate_margin": project.auto_activate_margin,
@@ -295,9 +294,9 @@ def settings_page(request, project_id: int):
     return render(request, "accounts/settings.html", {"project": project, "form": form})
 
 
-@login_required
+@project_required()
 def activity_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
+    project = request.project
     verb = request.GET.get("verb", "")[:40]
     page = Paginator(selectors.activity_list(project=project, verb=verb), 50).get_page(request.GET.get("page"))
     verbs = ["project", "member", "song", "annotation", "job", "model", "report", "import"]

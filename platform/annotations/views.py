@@ -28,6 +28,7 @@ from common.validation import id_value
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -280,6 +281,7 @@ class ReviewView(APIView):
 def song_editor(request, project_id: int, song_id: int):
     song = selectors.song_for_user(user=request.user, song_id=song_id, project_id=project_id)
     role = role_in(user=request.user, project=song.project)
+    api_ids = {"song_id": song.pk}
     config = {
         "song": {"id": song.pk, "title": song.title, "artist": song.artist, "album": song.album,
                  "duration": song.duration, "sample_rate": song.sample_rate, "status": song.status},
@@ -289,17 +291,17 @@ def song_editor(request, project_id: int, song_id: int):
         "verifierMustDiffer": song.project.verifier_must_differ,
         "user": request.user.get_username(),
         "api": {
-            "annotation": f"/api/songs/{song.pk}/annotation",
-            "revisions": f"/api/songs/{song.pk}/annotation/revisions",
-            "diff": f"/api/songs/{song.pk}/annotation/diff",
-            "submit": f"/api/songs/{song.pk}/annotation/submit",
-            "review": f"/api/songs/{song.pk}/annotation/review",
-            "prediction": f"/api/songs/{song.pk}/prediction",
-            "peaks": f"/api/songs/{song.pk}/peaks",
-            "spectrogram": f"/api/songs/{song.pk}/spectrogram",
-            "predictions": f"/api/songs/{song.pk}/predictions",
-            "song": f"/api/songs/{song.pk}/",
-            "audio": f"/api/songs/{song.pk}/audio",
+            "annotation": reverse("api-annotation", kwargs=api_ids),
+            "revisions": reverse("api-revisions", kwargs=api_ids),
+            "diff": reverse("api-revision-diff", kwargs=api_ids),
+            "submit": reverse("api-annotation-submit", kwargs=api_ids),
+            "review": reverse("api-annotation-review", kwargs=api_ids),
+            "prediction": reverse("api-prediction", kwargs=api_ids),
+            "peaks": reverse("api-song-peaks", kwargs=api_ids),
+            "spectrogram": reverse("api-song-spectrogram", kwargs=api_ids),
+            "predictions": reverse("api-song-predictions", kwargs=api_ids),
+            "song": reverse("api-song", kwargs=api_ids),
+            "audio": reverse("api-song-audio", kwargs=api_ids),
         },
         "formats": list(formats.FORMATS),
     }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from accounts.models import Role
-from accounts.permissions import ProjectRolePermission, has_role, project_for
+from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -61,13 +61,12 @@ def import_page(request, project_id: int):
 
 
 @csrf_protect
-@login_required
+@project_required(roles={"POST": Role.REVIEWER})
 def _import_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
-    can_import = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    project = request.project
+    can_import = role_at_least(request.role, Role.REVIEWER)
     status_code = 200
     if request.method == "POST":
-        project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
         try:
             if _declared_too_large(request):
                 raise _too_large()
@@ -92,9 +91,9 @@ def _import_page(request, project_id: int):
     }, status=status_code)
 
 
-@login_required
+@project_required()
 def export_download(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
+    project = request.project
     try:
         out, filename = services.project_export(project=project, **_export_params(request.GET))
     except ApiError as exc:
@@ -138,7 +137,7 @@ class ImportApi(APIView):
             raise ApiError("No file in the 'archive' field of the multipart form.", code="missing_file")
         state = request.data.get("state") or "draft"
         job = services.zip_import_prepare(project=request.project, upload=upload, actor=request.user, state=state)
-        return Response({"job": job.pk, "url": f"/api/jobs/{job.pk}/"}, status=status.HTTP_202_ACCEPTED)
+        return Response({"job": job.pk, "url": reverse("api-job", kwargs={"job_id": job.pk})}, status=status.HTTP_202_ACCEPTED)
 
 
 class _FirstRenderer(BaseContentNegotiation):

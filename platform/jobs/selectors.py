@@ -11,6 +11,7 @@ from common.validation import id_or_404, id_value
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from songs.models import Song, SongStatus
 from songs.selectors import songs_list
@@ -155,7 +156,7 @@ def song_prediction_layers(*, song) -> list[dict]:
         rows.append({"model": {"id": mv.pk, "name": mv.name, "kind": mv.kind, "transfer_mode": mv.transfer_mode},
                      "created_at": p.created_at, "n_frames": p.n_frames, "hop": p.hop,
                      "role": "active" if p is active else "previous" if p is previous else None,
-                     "url": f"/api/songs/{song.pk}/prediction?model={mv.pk}"})
+                     "url": reverse("api-prediction", kwargs={"song_id": song.pk}) + f"?model={mv.pk}"})
     return rows
 
 
@@ -276,7 +277,8 @@ def model_changes(*, project: Project, model_version: ModelVersion, limit: int =
             rows.append({"song": p.song_id, "title": p.song.title,
                          "changed": decision_change(segments=p.segments, other=o.segments,
                                                     n_frames=min(int(p.n_frames), int(o.n_frames))),
-                         "editor": f"/projects/{project.pk}/songs/{p.song_id}/?compare={previous.pk}"})
+                         "editor": reverse("song-editor", kwargs={"project_id": project.pk, "song_id": p.song_id})
+                                   + f"?compare={previous.pk}"})
     rows.sort(key=lambda r: (-r["changed"], r["title"].lower(), r["song"]))
     return {
         "activated": True, "active": project.active_model_id == model_version.pk or (
@@ -284,7 +286,7 @@ def model_changes(*, project: Project, model_version: ModelVersion, limit: int =
         "model": {"id": model_version.pk, "name": model_version.name},
         "previous": {"id": previous.pk, "name": previous.name} if previous else None,
         "job": {"id": job.pk, "state": job.state, "progress": job.progress, "message": job.message,
-                "url": f"/projects/{project.pk}/jobs/{job.pk}/"} if job else None,
+                "url": reverse("job", kwargs={"project_id": project.pk, "job_id": job.pk})} if job else None,
         "compared": len(rows), "songs": rows[:limit],
     }
 

@@ -1,4 +1,5 @@
 from common.validation import ChoiceField, IdField, IdListField, ProjectFilterSerializer
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -47,7 +48,7 @@ class JobSerializer(serializers.ModelSerializer):
         return job.state in (JobState.FAILED, JobState.CANCELLED)
 
     def get_url(self, job) -> str:
-        return f"/projects/{job.project_id}/jobs/{job.pk}/"
+        return reverse("job", kwargs={"project_id": job.project_id, "job_id": job.pk})
 
 
 class JobDetailSerializer(JobSerializer):
@@ -85,7 +86,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         return bool(project is not None and project.active_model_id == mv.pk)
 
     def get_checkpoint_url(self, mv) -> str:
-        return f"/api/models/{mv.pk}/checkpoint"
+        return reverse("api-model-checkpoint", kwargs={"model_id": mv.pk})
 
     def get_shipped(self, mv) -> bool:
         return mv.project_id is None
@@ -175,7 +176,7 @@ class ModelActivatedSerializer(ModelVersionSerializer):
         "id": {"type": "integer"}, "state": {"type": "string"}, "url": {"type": "string"}}})
     def get_redetect_job(self, mv):
         job = self.context.get("redetect_job")
-        return {"id": job.pk, "state": job.state, "url": f"/projects/{job.project_id}/jobs/{job.pk}/"} if job else None
+        return {"id": job.pk, "state": job.state, "url": reverse("job", kwargs={"project_id": job.project_id, "job_id": job.pk})} if job else None
 
 
 class ModelChangesQuerySerializer(serializers.Serializer):
@@ -252,10 +253,11 @@ class SongSerializer(serializers.ModelSerializer):
         return {"id": mv.pk, "name": mv.name, "kind": mv.kind}
 
     def get_urls(self, song) -> dict[str, str]:
-        base = f"/api/songs/{song.pk}"
-        return {"audio": f"{base}/audio", "peaks": f"{base}/peaks", "spectrogram": f"{base}/spectrogram",
-                "original": f"{base}/original",
-                "editor": f"/projects/{song.project_id}/songs/{song.pk}/"}
+        ids = {"song_id": song.pk}
+        return {"audio": reverse("api-song-audio", kwargs=ids), "peaks": reverse("api-song-peaks", kwargs=ids),
+                "spectrogram": reverse("api-song-spectrogram", kwargs=ids),
+                "original": reverse("api-song-original", kwargs=ids),
+                "editor": reverse("song-editor", kwargs={"project_id": song.project_id, **ids})}
 
 
 class QueueSongSerializer(serializers.Serializer):
@@ -278,7 +280,7 @@ class QueueSongSerializer(serializers.Serializer):
         return song.current_revision.state if song.current_revision_id else None
 
     def get_url(self, song) -> str:
-        return f"/projects/{song.project_id}/songs/{song.pk}/"
+        return reverse("song-editor", kwargs={"project_id": song.project_id, "song_id": song.pk})
 
 
 class QueueSerializer(serializers.Serializer):

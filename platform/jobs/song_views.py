@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from accounts import selectors as account_selectors
 from accounts.models import Role
-from accounts.permissions import has_role, project_for, require_role
-from accounts.selectors import project_get
+from accounts.permissions import project_access, project_required, require_role, role_at_least
 from annotations.selectors import queue_for_user
 from common.errors import ApiError
 from common.pagination import Pagination
@@ -94,7 +93,7 @@ class SongListCreate(APIView):
         q = query.validated_data
         project_id = q.get("project")
         if project_id is not None:
-            project_get(user=request.user, project_id=project_id)
+            project_access(user=request.user, project_id=project_id)
         qs = selectors.songs_listed(
             user=request.user, project_id=project_id, search=q.get("search", ""), ordering=q.get("ordering", ""),
             status=q.get("status", ""), split=q.get("split", ""), ids=q.get("ids"),
@@ -122,8 +121,7 @@ class SongListCreate(APIView):
                                             "file": files[0], "title": request.data.get("title", ""),
                                             "artist": request.data.get("artist", "")})
         fields.is_valid(raise_exception=True)
-        project = project_get(user=request.user, project_id=fields.validated_data["project"])
-        require_role(user=request.user, project=project, role=Role.ANNOTATOR)
+        project = project_access(user=request.user, project_id=fields.validated_data["project"], role=Role.ANNOTATOR).project
         song = song_upload(
             project=project, upload=files[0], created_by=request.user,
             title=fields.validated_data.get("title", ""), artist=fields.validated_data.get("artist", ""),
@@ -203,13 +201,12 @@ class SongBulk(APIView):
 # -- assignments and work queues, in priority order (jobs.priority) ---------------------------------
 
 
-@login_required
+@project_required(roles={"POST": Role.REVIEWER})
 def assignments_page(request, project_id: int):
-    project = project_for(user=request.user, project_id=project_id)
-    can_assign = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    project = request.project
+    can_assign = role_at_least(request.role, Role.REVIEWER)
     members = account_selectors.members_list(project=project)
     if request.method == "POST":
-        project_for(user=request.user, project_id=project_id, role=Role.REVIEWER)
         song_ids = [i for i in map(id_value, request.POST.getlist("songs")) if i is not None]
         assignee_id = request.POST.get("user", "")
         try:

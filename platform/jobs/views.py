@@ -10,18 +10,16 @@ from pathlib import PurePosixPath
 
 import numpy as np
 from accounts.models import Role
-from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get
+from accounts.permissions import project_access, project_required, require_role, role_at_least
 from annotations.selectors import song_for_user
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.schema import paginated
 from common.validation import ProjectFilterSerializer, query_validated, validated
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -55,12 +53,12 @@ def api_jobs(request):
     """GET: jobs of the user's projects (`?project=`, `?kind=`, `?state=`). POST: start a job (202)."""
     if request.method == "POST":
         data = validated(JobCreateRequestSerializer(data=request.data)).sent()
-        project = project_get(user=request.user, project_id=data["project"])
+        project = project_access(user=request.user, project_id=data["project"]).project
         job = launch.job_start(project=project, user=request.user, kind=data["kind"], data=data)
         return Response(JobDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED)
     query = query_validated(JobListQuerySerializer, request)
     if "project" in query:
-        project = project_get(user=request.user, project_id=query["project"])
+        project = project_access(user=request.user, project_id=query["project"]).project
         qs = selectors.jobs_for_project(project=project, kind=query.get("kind"), state=query.get("state"))
     else:
         qs = selectors.jobs_for_user(user=request.user, kind=query.get("kind"), state=query.get("state"))
@@ -108,7 +106,7 @@ def api_models(request):
     """Model versions of a project (`?project=`, with the shipped ones) or of all the user's projects."""
     query = query_validated(ProjectFilterSerializer, request)
     if "project" in query:
-        project = project_get(user=request.user, project_id=query["project"])
+        project = project_access(user=request.user, project_id=query["project"]).project
         qs = selectors.models_for_project(project=project)
         context = {"project": project}
     else:
@@ -144,7 +142,7 @@ def api_model_activate(request, model_id: int):
     body.is_valid(raise_exception=True)
     if mv.project is None and "project" not in body.validated_data:
         raise ApiError("project is required to activate a shipped model.", code="project_required")
-    project = mv.project or project_get(user=request.user, project_id=body.validated_data["project"])
+    project = mv.project or project_access(user=request.user, project_id=body.validated_data["project"]).project
     require_role(user=request.user, project=project, role=Role.ADMIN)
     project = model_activate(project=project, model_version=mv, actor=request.user)
     return Response(ModelActivatedSerializer(mv, context={"project": project, "redetect_job": project.redetect_job}).data)
@@ -160,7 +158,7 @@ def api_model_changes(request, model_id: int):
     query = query_validated(ModelChangesQuerySerializer, request)
     if mv.project is None and "project" not in query:
         raise ApiError("project is required for a shipped model.", code="project_required")
-    project = mv.project or project_get(user=request.user, project_id=query["project"])
+    project = mv.project or project_access(user=request.user, project_id=query["project"]).project
     return Response(selectors.model_changes(project=project, model_version=mv))
 
 
@@ -173,8 +171,7 @@ def api_model_changes(request, model_id: int):
 def api_project_queue(request, project_id: int):
     from jobs.priority import song_queue
 
-    project = project_get(user=request.user, project_id=project_id)
-    require_role(user=request.user, project=project)
+    project = project_access(user=request.user, project_id=project_id).project
     rows = []
     for rank, entry in enumerate(song_queue(project=project), start=1):
         song, p = entry["song"], entry["priority"]
@@ -182,7 +179,7 @@ def api_project_queue(request, project_id: int):
                      "state": song.current_revision.state if song.current_revision_id else None,
                      "assigned_to": song.assigned_to.get_username() if song.assigned_to_id else None,
                      **{k: (p[k] if p else None) for k in ("priority", "uncertainty", "disagreement", "novelty")},
-                     "model": p["model"] if p else None, "url": f"/projects/{project.pk}/songs/{song.pk}/"})
+                     "model": p["model"] if p else None, "url": reverse("song-editor", kwargs={"project_id": project.pk, "song_id": song.pk})})
     return Response({"results": rows})
 
 
@@ -201,16 +198,9 @@ def _checkpoint_response(mv):
 # -- pages ----------------------------------------------------------------------------------------
 
 
-def _page_project(request, project_id):
-    project = project_get(user=request.user, project_id=project_id)
-    require_role(user=request.user, project=project)
-    return project
-
-
-@login_required
+@project_required()
 def jobs_page(request, project_id: int):
-    project = _page_project(request, project_id)
-
+    project = request.project
     jobs = [selectors.job_as_seen(job) for job in selectors.jobs_for_project(project=project)[:100]]
     return render(request, "jobs/jobs.html", {
         "project": project,
@@ -219,13 +209,13 @@ def jobs_page(request, project_id: int):
         "models": list(selectors.models_for_project(project=project)),
         "songs": list(Song.objects.filter(project=project, status=SongStatus.READY).order_by("title")[:500]),
         "can_detect": True,
-        "can_train": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "can_train": role_at_least(request.role, Role.REVIEWER),
     })
 
 
-@login_required
+@project_required()
 def job_page(request, project_id: int, job_id: int):
-    project = _page_project(request, project_id)
+    project = request.project
     job = selectors.job_as_seen(selectors.job_get(user=request.user, job_id=job_id))
     if job.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")
@@ -234,14 +224,13 @@ def job_page(request, project_id: int, job_id: int):
                                              "parameters": selectors.job_parameters(job=job)})
 
 
-@login_required
+@project_required(Role.REVIEWER)
 def train_form_page(request, project_id: int):
     """GET: the training form. POST: queue the job and go to its page."""
     from detector.config import ALL_TRANSFER_MODES
     from jobs.training import DEFAULTS
 
-    project = _page_project(request, project_id)
-    require_role(user=request.user, project=project, role=Role.REVIEWER)
+    project = request.project
     values = {**DEFAULTS, **{k: v for k, v in (project.default_training or {}).items() if k in DEFAULTS},
               "base_model_id": ""}
     error = ""
@@ -254,7 +243,7 @@ def train_form_page(request, project_id: int):
             error = str(exc.detail)
         else:
             messages.success(request, f"Training job {job.pk} queued.", extra_tags=f"job-{job.pk}")
-            return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+            return redirect("job", project_id=project.pk, job_id=job.pk)
     songs = selectors.training_songs(project=project)
     return render(request, "jobs/train_form.html", {
         "project": project, "values": values, "error": error, "modes": ALL_TRANSFER_MODES,
@@ -263,27 +252,25 @@ def train_form_page(request, project_id: int):
     }, status=400 if error else 200)
 
 
-@login_required
-@require_POST
+@project_required(methods=["POST"])
 def detect_form_post(request, project_id: int):
-    project = _page_project(request, project_id)
+    project = request.project
     songs = "all" if request.POST.get("scope") == "all" else request.POST.getlist("song_ids")
     try:
         job = launch.job_start(project=project, user=request.user, kind=JobKind.DETECT,
                                data={"song_ids": songs, "model_id": request.POST.get("model_id") or None})
     except ApiError as exc:
         messages.error(request, str(exc.detail))
-        return redirect(f"/projects/{project.pk}/jobs/")
+        return redirect("jobs", project_id=project.pk)
     messages.success(request, f"Detection job {job.pk} queued for {len(job.params['song_ids'])} song(s).",
                      extra_tags=f"job-{job.pk}")
-    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+    return redirect("job", project_id=project.pk, job_id=job.pk)
 
 
-@login_required
-@require_POST
+@project_required(methods=["POST"])
 def job_action_post(request, project_id: int, job_id: int, action: str):
     """No-JavaScript fallback of the cancel / retry buttons."""
-    project = _page_project(request, project_id)
+    project = request.project
     job = selectors.job_get(user=request.user, job_id=job_id)
     if job.project_id != project.pk:
         raise Http404("Not found, or you do not have access to it.")
@@ -294,12 +281,12 @@ def job_action_post(request, project_id: int, job_id: int, action: str):
             job = launch.job_retry_by(job=job, user=request.user)
     except ApiError as exc:
         messages.error(request, str(exc.detail))
-    return redirect(f"/projects/{project.pk}/jobs/{job.pk}/")
+    return redirect("job", project_id=project.pk, job_id=job.pk)
 
 
-@login_required
+@project_required()
 def models_page(request, project_id: int):
-    project = _page_project(request, project_id)
+    project = request.project
     models = list(selectors.models_for_project(project=project))
     from jobs.retrain import verified_since_last_model
 
@@ -308,18 +295,16 @@ def models_page(request, project_id: int):
         "project": project, "models": models,
         "models_json": json.loads(json.dumps(ModelVersionSerializer(models, many=True, context={"project": project}).data,
                                              default=str)),
-        "is_admin": has_role(user=request.user, project=project, role=Role.ADMIN),
-        "can_train": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "is_admin": role_at_least(request.role, Role.ADMIN),
+        "can_train": role_at_least(request.role, Role.REVIEWER),
         "new_verified": verified_since_last_model(project=project),
         "training_job": running,
     })
 
 
-@login_required
-@require_POST
+@project_required(Role.ADMIN, methods=["POST"])
 def model_activate_post(request, project_id: int, model_id: int):
-    project = _page_project(request, project_id)
-    require_role(user=request.user, project=project, role=Role.ADMIN)
+    project = request.project
     if str(model_id) == "0":
         mv = None
     else:
@@ -331,16 +316,14 @@ def model_activate_post(request, project_id: int, model_id: int):
     messages.success(request, f"{mv.name if mv else 'The shipped default model'} is now the active model."
                      + (f" Detection job {job.pk} brings the project's songs up to date with it." if job else ""),
                      extra_tags=f"job-{job.pk}" if job else "")
-    return redirect(f"/projects/{project.pk}/models/")
+    return redirect("models", project_id=project.pk)
 
 
-@login_required
-@require_POST
+@project_required(Role.ADMIN, methods=["POST"])
 def training_policy_post(request, project_id: int):
     from jobs.retrain import retrain_maybe_trigger, training_policy_set
 
-    project = _page_project(request, project_id)
-    require_role(user=request.user, project=project, role=Role.ADMIN)
+    project = request.project
     try:
         every = int(request.POST.get("retrain_after_verified") or 0)
         raw_margin = (request.POST.get("auto_activate_margin") or "").strip()
@@ -350,16 +333,16 @@ def training_policy_post(request, project_id: int):
     except ValueError:
         messages.error(request, "Retrain after N songs needs a whole number >= 0, and the margin an F1 difference "
                                 "between -1 and 1 (or empty for never).")
-        return redirect(f"/projects/{project.pk}/models/")
+        return redirect("models", project_id=project.pk)
     training_policy_set(project=project, actor=request.user, retrain_after_verified=every, auto_activate_margin=margin)
     job = retrain_maybe_trigger(project=project)
     messages.success(request, "Training policy saved." + (f" Retraining queued (job {job.pk})." if job else ""))
-    return redirect(f"/projects/{project.pk}/models/")
+    return redirect("models", project_id=project.pk)
 
 
-@login_required
+@project_required()
 def model_checkpoint_page(request, project_id: int, model_id: int):
-    project = _page_project(request, project_id)
+    project = request.project
     mv = selectors.model_for_project(project=project, model_id=model_id)
     if mv is None:
         raise Http404("Not found, or you do not have access to it.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from common.csv_safe import csv_writer
+from django.urls import reverse
 
 from reports.models import EvaluationReport
 
@@ -51,8 +52,8 @@ def report_document(*, report: EvaluationReport, full: bool = True) -> dict:
         "threshold": report.threshold,
         "postprocess": report.postprocess,
         "pooled": report.pooled,
-        "url": f"/projects/{report.project_id}/reports/{report.pk}/",
-        "csv": f"/api/reports/{report.pk}.csv",
+        "url": reverse("report-detail", kwargs={"project_id": report.project_id, "report_id": report.pk}),
+        "csv": reverse("api-report-csv", kwargs={"report_id": report.pk}),
     }
     if full:
         doc |= {"songs": report.songs, "skipped": report.skipped, "per_song": report.per_song,

@@ -17,6 +17,7 @@ from annotations.models import AnnotationRevision, RevisionState
 from annotations.services import revision_segments
 from common.errors import ApiError
 from django.db import transaction
+from django.urls import reverse
 from jobs.detection import song_detect
 from jobs.models import ModelVersion, Prediction
 from songs.models import Song, SongStatus, Split
@@ -170,7 +171,7 @@ def evaluate_handler(*, job, ctx) -> dict:
     if report.skipped:
         ctx.log(f"skipped {len(report.skipped)} songs: " + "; ".join(f"{s['title']} ({s['reason']})" for s in report.skipped))
     return {
-        "report": report.pk, "url": f"/projects/{job.project_id}/reports/{report.pk}/",
+        "report": report.pk, "url": reverse("report-detail", kwargs={"project_id": job.project_id, "report_id": report.pk}),
         "message": f"Report {report.pk}: F1 {_pct(p['f1'])} over {p['songs']} songs",
     }
 

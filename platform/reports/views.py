@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from accounts.models import Role
-from accounts.permissions import has_role, require_role
-from accounts.selectors import project_get
+from accounts.permissions import project_required, role_at_least
 from common.pagination import Pagination
 from common.validation import ProjectFilterSerializer, ids_values, query_validated
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from jobs.selectors import model_learning_points
@@ -54,15 +52,13 @@ class EvaluateForm(forms.Form):
         return data
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@project_required(roles={"POST": Role.REVIEWER}, methods=["GET", "POST"])
 def report_list(request, project_id: int):
-    project = project_get(user=request.user, project_id=project_id)
-    can_evaluate = has_role(user=request.user, project=project, role=Role.REVIEWER)
+    project = request.project
+    can_evaluate = role_at_least(request.role, Role.REVIEWER)
     form = EvaluateForm(project=project)
     status = 200
     if request.method == "POST":
-        require_role(user=request.user, project=project, role=Role.REVIEWER)
         form = EvaluateForm(request.POST, project=project)
         if form.is_valid():
             params = {"model": form.cleaned_data["model"].pk, "reference": form.cleaned_data["reference"]}
@@ -70,7 +66,7 @@ def report_list(request, project_id: int):
                 params["song_ids"] = [s.pk for s in form.cleaned_data["songs"]]
             job = job_create(project=project, kind="evaluate", params=params, created_by=request.user)
             messages.success(request, f"Evaluation job {job.pk} queued; its report appears here when it finishes.")
-            return redirect(f"/projects/{project.pk}/reports/")
+            return redirect("report-list", project_id=project.pk)
         status = 400
     return render(request, "reports/list.html", {
         "project": project, "reports": selectors.reports_for_project(project=project),
@@ -78,10 +74,9 @@ def report_list(request, project_id: int):
     }, status=status)
 
 
-@login_required
-@require_GET
+@project_required(methods=["GET"])
 def report_detail(request, project_id: int, report_id: int):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     report = selectors.report_get(user=request.user, report_id=report_id, project=project)
     others = selectors.reports_for_project(project=project).exclude(pk=report.pk)[:20]
 
@@ -89,7 +84,7 @@ def report_detail(request, project_id: int, report_id: int):
         "project": project, "report": report, "pooled": report.pooled, "others": others,
         "learning": model_learning_points(project=project),
         "effort": selectors.report_effort_table(report=report),
-        "plots": [(name, f"/projects/{project.pk}/reports/{report.pk}/plots/{name}.svg") for name in plots.PLOTS],
+        "plots": [(name, reverse("report-plot", kwargs={"project_id": project.pk, "report_id": report.pk, "name": name})) for name in plots.PLOTS],
     })
 
 
@@ -100,10 +95,9 @@ def _ids(raw: str) -> list[int]:
     return ids
 
 
-@login_required
-@require_GET
+@project_required(methods=["GET"])
 def report_compare(request, project_id: int):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     ids = _ids(",".join([request.GET.get("ids", ""), *request.GET.getlist("with"), *request.GET.getlist("id")]))
     if len(ids) < 2:
         return render(request, "reports/compare.html", {
@@ -113,7 +107,7 @@ def report_compare(request, project_id: int):
     query = ",".join(str(i) for i in ids)
     return render(request, "reports/compare.html", {
         "project": project, "ids": query, **selectors.report_compare(reports=reports),
-        "plots": [(name, f"/projects/{project.pk}/reports/compare/plots/{name}.svg?ids={query}")
+        "plots": [(name, reverse("report-compare-plot", kwargs={"project_id": project.pk, "name": name}) + f"?ids={query}")
                   for name in ("roc", "pr", "threshold", "songs")],
     })
 
@@ -128,20 +122,18 @@ def _svg_response(key: str, render_fn) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
+@project_required(methods=["GET"])
 def report_plot(request, project_id: int, report_id: int, name: str):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     report = selectors.report_get(user=request.user, report_id=report_id, project=project)
     if name not in plots.PLOTS:
         raise Http404("No such plot.")
     return _svg_response(f"report-plot:{report.pk}:{name}", lambda: plots.plot_render(name=name, reports=[report]))
 
 
-@login_required
-@require_GET
+@project_required(methods=["GET"])
 def report_compare_plot(request, project_id: int, name: str):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     ids = _ids(request.GET.get("ids", ""))
     if not ids or name not in plots.PLOTS:
         raise Http404("No such plot.")

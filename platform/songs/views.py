@@ -5,15 +5,14 @@ from __future__ import annotations
 import gzip
 
 from accounts.models import Membership, Role
-from accounts.permissions import ProjectRolePermission, has_role
-from accounts.selectors import project_get
+from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
 from common.validation import id_value
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
@@ -30,14 +29,14 @@ from songs.serializers import AssignSerializer
 # -- pages -------------------------------------------------------------------------------------------
 
 
-@login_required
+@project_required()
 def song_list_page(request, project_id: int):
-    project = project_get(user=request.user, project_id=project_id)
+    project = request.project
     context = {
         "project": project,
         "max_upload_mb": settings.MAX_UPLOAD_MB,
-        "can_upload": has_role(user=request.user, project=project, role=Role.ANNOTATOR),
-        "can_manage": has_role(user=request.user, project=project, role=Role.REVIEWER),
+        "can_upload": role_at_least(request.role, Role.ANNOTATOR),
+        "can_manage": role_at_least(request.role, Role.REVIEWER),
         "splits": Split.choices,
     }
     return render(request, "songs/list.html", context)
@@ -154,7 +153,7 @@ class SongSpectrogram(_MediaView):
         if level is None and tile is None:
             with default_storage.open(name, "rb") as f:
                 header, _ = spectrogram_header(f)
-            header["tile_url"] = f"/api/songs/{song.pk}/spectrogram?level={{level}}&tile={{tile}}"
+            header["tile_url"] = reverse("api-song-spectrogram", kwargs={"song_id": song.pk}) + "?level={level}&tile={tile}"
             return JsonResponse(header, headers={"Cache-Control": "private, max-age=3600", "ETag": f'"{tag}-spec"'})
         if level is None or tile is None:
             raise ApiError("Ask for a tile with both level and tile, e.g. ?level=0&tile=0.", code="invalid")

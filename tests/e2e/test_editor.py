@@ -1,13 +1,17 @@
 """The annotation editor in Debian chromium: edit a partition with mouse and keyboard, undo/redo,
 save, reload; a second browser saves first and the first one gets the conflict path with its edits."""
 
-import hashlib
-import io
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
-from django.core.files.base import ContentFile
+from audio_fixtures import sine, voice
+from factories import PredictionFactory, member
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from editor_support import make_song as editor_song  # noqa: E402
+from editor_support import open_editor  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,55 +24,22 @@ INITIAL = [
 
 def make_song(project, *, title="Editor song", duration=8.0, user=None, with_prediction=True):
     """A ready song as the songs app leaves it: original wav, peaks file, an initial revision, a prediction."""
-    from annotations.services import revision_create
-    from songs.models import Song, SongStatus
-    from songs.peaks import PeakAccumulator, peaks_document, peaks_gzip
-
-    from detector.labels import Segment
-
-    sr = 16000
-    t = np.arange(int(duration * sr)) / sr
-    y = (0.05 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
-    voiced = (t >= 2) & (t < 6)
-    y[voiced] += (0.4 * np.sin(2 * np.pi * 440 * t[voiced]) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t[voiced]))).astype(np.float32)
-    buf = io.BytesIO()
-    sf.write(buf, y, sr, format="WAV", subtype="PCM_16")
-    data = buf.getvalue()
-    song = Song(project=project, title=title, original_name="song.wav", extension=".wav", size_bytes=len(data),
-                sha256=hashlib.sha256(data + title.encode()).hexdigest(), duration=duration, sample_rate=sr,
-                channels=1, codec="pcm_s16le", status=SongStatus.READY, created_by=user)
-    song.original.save("original.wav", ContentFile(data), save=False)
-    acc = PeakAccumulator()
-    acc.push(y)
-    song.peaks.save("peaks.json.gz", ContentFile(peaks_gzip(peaks_document(acc.finish(), duration=duration))), save=False)
-    song.save()
-    revision_create(song=song, segments=[Segment.from_dict(s) for s in INITIAL], author=None, origin="model:test",
-                    based_on="current")
+    signal = sine(duration, freq=110.0, amplitude=0.05) + voice(
+        duration, f0=440.0, spans=[(2.0, 6.0)], amplitude=0.4, harmonics=1, vibrato=0.0, tremolo=0.4, tremolo_hz=3.0)
+    song = editor_song(project, title=title, duration=duration, user=user, segments=INITIAL, spectrogram=False,
+                       signal=signal)
     if with_prediction:
-        from jobs.models import ModelKind, ModelVersion, Prediction
-
-        model = ModelVersion.objects.create(name="tiny", kind=ModelKind.SOURCE, checkpoint="models/tiny.pt")
-        frames = int(duration * 100)
-        probs = np.full(frames, 0.1, dtype=np.float16)
+        probs = np.full(int(duration * 100), 0.1, dtype=np.float16)
         probs[200:600] = 0.9
         probs[650:680] = 0.55  # the model is unsure at 6.5-6.8 s and says vocal there
-        npy = io.BytesIO()
-        np.save(npy, probs)
-        p = Prediction(song=song, model_version=model, hop=0.01, n_frames=frames, postprocess={"threshold": 0.5},
-                       segments=INITIAL)
-        p.probabilities.save("probs.npy", ContentFile(npy.getvalue()), save=False)
-        p.save()
+        PredictionFactory(song=song, model_version__project=None, model_version__name="tiny",
+                          model_version__kind="source", probabilities=probs, segments=INITIAL)
     return song
 
 
 @pytest.fixture
 def song(project, user):
     return make_song(project, user=user)
-
-
-def open_editor(page, live_server, song):
-    page.goto(f"{live_server.url}/projects/{song.project_id}/songs/{song.pk}/")
-    page.wait_for_selector('#editor[data-state="ready"]', timeout=20000)
 
 
 def segments(page):
@@ -162,11 +133,9 @@ def test_edit_undo_redo_save_and_reload(page, live_server, login, user, song, sc
 def test_a_second_browser_saves_first_and_the_first_gets_the_conflict_path(
         browser, page, live_server, login, user, make_user, project, song, screenshot):
     from accounts.models import Role
-    from accounts.services import membership_set
     from songs.models import Song
 
-    bob = make_user("bob")
-    membership_set(project=project, user=bob, role=Role.ANNOTATOR)
+    member(project, Role.ANNOTATOR, "bob")
     login(page, user.username)
     open_editor(page, live_server, song)
 
@@ -222,7 +191,6 @@ def test_a_second_browser_saves_first_and_the_first_gets_the_conflict_path(
 def test_history_diff_review_and_shortcuts(browser, page, live_server, login, user, make_user, project, song,
                                            screenshot):
     from accounts.models import Role
-    from accounts.services import membership_set
     from songs.models import Song
 
     login(page, user.username)
@@ -264,8 +232,7 @@ def test_history_diff_review_and_shortcuts(browser, page, live_server, login, us
     page.keyboard.press("Escape")
 
     # a reviewer rejects with a comment pinned to the cursor; the annotator sees it
-    rita = make_user("rita")
-    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    member(project, Role.REVIEWER, "rita")
     other = browser.new_context(viewport={"width": 1360, "height": 900})
     rp = other.new_page()
     try:

@@ -164,9 +164,7 @@ def test_the_spectrogram_and_probability_lanes_draw_features_at_their_time(page,
 def test_three_model_curves_and_the_reference_revision_beside_the_working_one(page, live_server, login, user, project,
                                                                               screenshot):
     from accounts.services import activity_record
-    from annotations.services import revision_create
-
-    from detector.labels import Segment
+    from factories import RevisionFactory
 
     song = make_song(project, user=user, duration=10.0, tone=None, spectrogram=False)
     previous = add_prediction(song, name="model-previous", high=(4.0, 6.0), project=project)
@@ -176,10 +174,8 @@ def test_three_model_curves_and_the_reference_revision_beside_the_working_one(pa
     activity_record(project=project, actor=user, verb="model.activated", summary="y", data={"model": active.pk})
     project.active_model = active
     project.save()
-    revision_create(song=song, segments=[Segment(0, 5, "non-vocal"), Segment(5, 10, "vocal")], author=user,
-                    origin="human", state="verified")
-    revision_create(song=song, segments=[Segment(0, 2, "non-vocal"), Segment(2, 10, "vocal")], author=user,
-                    origin="human")
+    RevisionFactory(song=song, segments=[(0, 5, "non-vocal"), (5, 10, "vocal")], author=user, state="verified")
+    RevisionFactory(song=song, segments=[(0, 2, "non-vocal"), (2, 10, "vocal")], author=user)
     login(page, user.username)
     open_editor(page, live_server, song)
     page.wait_for_function("() => window.__editor.curves.active && window.__editor.ref")

@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from editor_support import make_song, open_editor, seconds, wave_geometry, x_of  # noqa: E402
+from factories import member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -224,7 +225,6 @@ def test_titles_come_from_tags_and_are_edited_on_the_song_page(page, live_server
 def test_nobody_verifies_their_own_work_and_the_badge_names_the_author(browser, page, live_server, login, user,
                                                                        make_user, project, song):
     from accounts.models import Role
-    from accounts.services import membership_set
 
     login(page, user.username)  # ana, the project's admin
     open_editor(page, live_server, song)
@@ -238,8 +238,7 @@ def test_nobody_verifies_their_own_work_and_the_badge_names_the_author(browser, 
     assert "someone else to verify" in page.inner_text("#verify-note")
     assert "by ana" in page.inner_text("#rev-badge")
 
-    rita = make_user("rita")
-    membership_set(project=project, user=rita, role=Role.REVIEWER)
+    member(project, Role.REVIEWER, "rita")
     other = browser.new_context(viewport={"width": 1360, "height": 900})
     try:
         rp = other.new_page()

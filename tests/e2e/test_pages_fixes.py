@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from factories import songs_by_split
-from reports_support import ReportModelFactory, ReportPredictionFactory, hand_made_project  # noqa: E402
+from factories import SongFactory, songs_by_split
+from reports_support import exact_on_alpha_model, hand_made_project  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,16 +51,12 @@ def test_the_training_job_message_follows_the_job_and_its_parameters_read_as_wor
 
 
 def test_the_compare_page_names_finetune_full(page, live_server, login, user, project):
-    import numpy as np
     from reports.services import report_create
 
     model, alpha, beta = hand_made_project(project=project, user=user)
     first = report_create(project=project, model_version=model, created_by=user)
-    full = ReportModelFactory(project=project, name="whole-model", transfer_mode="finetune:full", trainable_parameters=90000)
-    p = np.zeros(1000, dtype=np.float16)
-    p[200:600] = 1.0
-    ReportPredictionFactory(song=alpha, model_version=full, probabilities=p)
-    ReportPredictionFactory(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
+    full = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="whole-model",
+                                transfer_mode="finetune:full", trainable_parameters=90000)
     second = report_create(project=project, model_version=full, created_by=user)
     login(page, user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/reports/compare?ids={first.pk},{second.pk}")
@@ -72,10 +68,7 @@ def test_the_compare_page_names_finetune_full(page, live_server, login, user, pr
 
 
 def test_the_bulk_split_menu_starts_empty_and_refuses_to_set_nothing(page, live_server, login, user, project):
-    from songs.models import Song
-
-    song = Song.objects.create(project=project, title="Only song", original="x/a.wav", original_name="a.wav",
-                               sha256="a" * 64, duration=5.0, status="ready", split="train")
+    song = SongFactory(project=project, title="Only song", original_name="a.wav", duration=5.0, split="train")
     login(page, user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.check('input[aria-label="Select Only song"]')

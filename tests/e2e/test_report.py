@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from reports_support import ReportModelFactory, ReportPredictionFactory, hand_made_project  # noqa: E402
+from reports_support import exact_on_alpha_model, hand_made_project  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,6 @@ def _img_ok(page, selector: str) -> bool:
 
 
 def test_report_page_shows_its_table_and_plots(page, live_server, login, screenshot, project, user, isolated_media):
-    import numpy as np
     from reports.services import report_create
 
     model, alpha, beta = hand_made_project(project=project, user=user)
@@ -57,11 +56,7 @@ def test_report_page_shows_its_table_and_plots(page, live_server, login, screens
     assert shot.stat().st_size > 20_000
 
     # Compare with a second model from the report page.
-    other = ReportModelFactory(project=project, name="baseline-songs-only", transfer_mode="baseline")
-    p = np.zeros(1000, dtype=np.float16)
-    p[200:600] = 1.0
-    ReportPredictionFactory(song=alpha, model_version=other, probabilities=p)
-    ReportPredictionFactory(song=beta, model_version=other, probabilities=np.zeros(500, dtype=np.float16))
+    other = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="baseline-songs-only", transfer_mode="baseline")
     second = report_create(project=project, model_version=other, created_by=user)
     page.reload()
     page.select_option("[data-compare-with]", str(second.pk))

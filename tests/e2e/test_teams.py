@@ -7,29 +7,19 @@ INJECTION = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 
 
 @pytest.fixture
-def world(transactional_db, django_user_model, settings):
+def world(transactional_db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from accounts.services import membership_set, project_create
-    from annotations.services import revision_create
-    from jobs.models import ModelVersion
-    from reports.models import EvaluationReport
-    from songs.models import Song
+    from factories import ProjectFactory, ReportFactory, SongFactory, UserFactory, member
     from songs.services import songs_assign
 
-    from detector.labels import Segment
-
-    boss = django_user_model.objects.create_user("boss", password="correct horse battery")
-    anna = django_user_model.objects.create_user("anna", password="correct horse battery")
-    project = project_create(name="Choir", created_by=boss)
-    membership_set(project=project, user=anna, role="annotator")
-    song = Song.objects.create(project=project, title=INJECTION, artist=INJECTION, original="x/a.wav",
-                               original_name="a.wav", sha256="e" * 64, duration=12.0, status="ready", created_by=boss)
-    revision_create(song=song, segments=[Segment(0, 5, "non-vocal"), Segment(5, 12, "vocal")], author=boss,
-                    origin="import:lab")
+    boss = UserFactory(username="boss")
+    project = ProjectFactory(name="Choir", created_by=boss)
+    anna = member(project, "annotator", "anna")
+    song = SongFactory(project=project, title=INJECTION, artist=INJECTION, original_name="a.wav", duration=12.0,
+                       created_by=boss, revision=[(0, 5, "non-vocal"), (5, 12, "vocal")], revision__origin="import:lab")
     songs_assign(project=project, actor=boss, song_ids=[song.pk], assignee=anna)
-    model = ModelVersion.objects.create(project=project, name="m1", kind="target", checkpoint="m/x.pt")
-    report = EvaluationReport.objects.create(
-        project=project, model_version=model, name="r1", songs=[{"song": song.pk, "title": INJECTION}],
+    report = ReportFactory(
+        model_version__project=project, model_version__name="m1", name="r1", songs=[{"song": song.pk, "title": INJECTION}],
         per_song=[{"song": song.pk, "title": INJECTION, "revision_number": 1, "vocal_frames": 700,
                    "nonvocal_frames": 500, "precision": 1, "recall": 1, "f1": 1, "accuracy": 1, "tp": 700, "fp": 0,
                    "tn": 500, "fn": 0}],

@@ -16,7 +16,7 @@ from audio_fixtures import song, wav_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
-from jobs_support import stop_process, wait_for  # noqa: E402  (wait_for re-exported for the fault tests)
+from jobs_support import database_url, stop_process, wait_for  # noqa: E402, F401  (re-exported for the fault tests)
 
 
 def half_sung(seconds: float) -> list[tuple[float, float]]:
@@ -97,17 +97,6 @@ def multipart(fields: dict, *, filename: str, data: bytes) -> tuple[bytes, str]:
     parts.append(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
                  f"Content-Type: audio/wav\r\n\r\n".encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={BOUNDARY}"
-
-
-def database_url() -> str:
-    """The URL of the database the tests use right now (the test database), for a server subprocess."""
-    from django.db import connection
-
-    st = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{st['NAME']}"
-    auth = st["USER"] + (f":{st['PASSWORD']}" if st.get("PASSWORD") else "")
-    return f"postgres://{auth}@{st['HOST'] or '127.0.0.1'}:{st['PORT'] or 5432}/{st['NAME']}"
 
 
 class Gunicorn:

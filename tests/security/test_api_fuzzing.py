@@ -16,7 +16,14 @@ import os
 import pytest
 import requests
 import schemathesis
-from factories import JobFactory, ModelVersionFactory, ProjectFactory, ReportFactory, SungSongFactory
+from factories import (
+    JobFactory,
+    MembershipFactory,
+    ModelVersionFactory,
+    ProjectFactory,
+    ReportFactory,
+    SungSongFactory,
+)
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -34,12 +41,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 def world(live_server, make_user):
     """A project with songs, a model, a report, jobs and two members; another team's project beside it."""
     from accounts.models import Role
-    from accounts.services import membership_set
     from rest_framework.authtoken.models import Token
 
     admin, annotator, stranger = make_user("fuzz-admin"), make_user("fuzz-annotator"), make_user("stranger")
     project = ProjectFactory(name="Fuzzed", created_by=admin)
-    membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
+    MembershipFactory(project=project, user=annotator, role=Role.ANNOTATOR)
     songs = [SungSongFactory(project=project, title=f"song {i}", created_by=admin, seed=i) for i in range(3)]
     model = ModelVersionFactory(project=project, name="fuzz-model", kind="target", checkpoint="m/none.pt")
     report = ReportFactory(project=project, model_version=model, name="fuzz report",

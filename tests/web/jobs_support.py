@@ -1,4 +1,5 @@
-"""Helpers shared by the jobs tests: a tiny training recipe, polling, stopping servers. The rows
+"""Helpers shared by the jobs tests: a tiny training recipe, polling, the test database's URL for
+subprocesses, stopping servers. The rows
 come from tests/factories.py (SungSongFactory, songs_by_split, TinyModelFactory)."""
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def make_tiny_model(project, *, name: str = "tiny source", seed: int = 0):
     from factories import TinyModelFactory
 
     return TinyModelFactory(project=project, name=name, weights_seed=seed)
+
+
+def database_url() -> str:
+    """The URL of the database the tests are using right now (the test database, not the real one), for a
+    worker or server subprocess."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def wait_for(predicate, *, timeout: float, what: str, log=None):

@@ -51,6 +51,16 @@ class ReportPredictionFactory(PredictionFactory):
     postprocess = factory.LazyFunction(lambda: dict(NO_SMOOTHING))
 
 
+def exact_on_alpha_model(*, project, alpha, beta, **fields):
+    """Another model version with predictions: exactly Alpha's reference (vocal 2-6 s), nothing vocal in Beta."""
+    model = ReportModelFactory(project=project, **fields)
+    p = np.zeros(1000, dtype=np.float16)
+    p[200:600] = 1.0
+    ReportPredictionFactory(song=alpha, model_version=model, probabilities=p)
+    ReportPredictionFactory(song=beta, model_version=model, probabilities=np.zeros(500, dtype=np.float16))
+    return model
+
+
 def verified_reference(*, song, spec, author, model_version=None):
     """Revision 1: the model's proposal (origin model:<id>, draft) when model_version is given;
     then the human correction, verified."""

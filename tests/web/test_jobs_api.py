@@ -9,10 +9,12 @@ from factories import (
     JobFactory,
     ModelVersionFactory,
     ProjectFactory,
+    RevisionFactory,
     SungSongFactory,
     TinyModelFactory,
     member,
     songs_by_split,
+    sung_segments,
 )
 from jobs_support import TINY_TRAINING
 
@@ -319,10 +321,7 @@ def test_verifying_the_song_that_completes_the_quota_queues_a_training_job(
     project.verifier_must_differ = False  # one user submits and verifies here; the review policy is not under test
     project.save()
     third = SungSongFactory(project=project, title="third", split="train", created_by=user, seed=9, verified=False)
-    from annotations.services import revision_create
-    from factories import sung_segments
-
-    revision_create(song=third, segments=sung_segments(), author=user, origin="human", state="submitted")
+    RevisionFactory(song=third, segments=sung_segments(), author=user, state="submitted")
     assert not Job.objects.filter(kind="train").exists()
     with django_capture_on_commit_callbacks(execute=True):
         r = post(logged_in_client, f"/api/songs/{third.pk}/annotation/review", {"decision": "verify"})

@@ -8,7 +8,14 @@ import factory
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from factories import PredictionFactory, SungSongFactory, TinyModelFactory, member
+from factories import (
+    PredictionFactory,
+    RevisionFactory,
+    SungSongFactory,
+    TinyModelFactory,
+    member,
+    sung_segments,
+)
 
 LAB = "1.000\t2.400\tsing\n3.100\t4.300\tsing\n"
 
@@ -102,8 +109,6 @@ def test_activating_a_model_queues_one_detect_job_over_the_projects_songs(logged
 @pytest.mark.django_db(transaction=True)
 def test_the_redetection_proposes_where_only_a_model_worked_and_keeps_human_work(logged_in_client, project, user,
                                                                                  monkeypatch):
-    from annotations.services import revision_create
-    from factories import sung_segments
     from jobs.detection import song_detect
     from jobs.models import Job, Prediction
     from jobs.services import job_run
@@ -116,7 +121,7 @@ def test_the_redetection_proposes_where_only_a_model_worked_and_keeps_human_work
     untouched = SungSongFactory(project=project, title="never detected", verified=False, seed=4)
     for song in (model_only, verified, edited):
         song_detect(song=song, model_version=old)
-    revision_create(song=edited, segments=sung_segments(), author=user, origin="human", based_on="current")
+    RevisionFactory(song=edited, segments=sung_segments(), author=user)
     for song in (verified, edited):
         song.refresh_from_db()
     human_revisions = {verified.pk: verified.current_revision_id, edited.pk: edited.current_revision_id}

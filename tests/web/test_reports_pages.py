@@ -7,7 +7,13 @@ import re
 
 import pytest
 from factories import JobFactory, ProjectFactory, RevisionFactory, SongFactory, as_segments, member
-from reports_support import ALPHA_REF, ReportModelFactory, ReportPredictionFactory, hand_made_project
+from reports_support import (
+    ALPHA_REF,
+    ReportModelFactory,
+    ReportPredictionFactory,
+    exact_on_alpha_model,
+    hand_made_project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,16 +153,11 @@ def test_correction_effort_against_the_model_proposal(logged_in_client, project,
 
 
 def test_effort_shows_how_the_work_changes_across_model_versions(project, user, evaluated):
-    import numpy as np
     from reports.selectors import report_effort_table
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    better = ReportModelFactory(project=project, name="crnn-v2")
-    p = np.zeros(1000, dtype=np.float16)
-    p[200:600] = 1.0  # exactly Alpha's reference
-    ReportPredictionFactory(song=alpha, model_version=better, probabilities=p)
-    ReportPredictionFactory(song=beta, model_version=better, probabilities=np.zeros(500, dtype=np.float16))
+    better = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="crnn-v2")
     v2 = report_create(project=project, model_version=better, created_by=user)
     table = report_effort_table(report=v2)
     assert [c["name"] for c in table["columns"]] == ["crnn-v1", "crnn-v2"]
@@ -247,17 +248,13 @@ def test_annotators_see_reports_but_cannot_start_evaluations(client, project, ma
 
 
 def test_comparison_puts_models_side_by_side_in_table_1_and_table_2_layouts(logged_in_client, project, user, evaluated):
-    import numpy as np
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    baseline = ReportModelFactory(project=project, name="baseline-songs-only", transfer_mode="baseline", trainable_parameters=20720)
-    fixed = ReportModelFactory(project=project, name="fixed-L2", transfer_mode="fixed:L2", trainable_parameters=13330)
-    p = np.zeros(1000, dtype=np.float16)
-    p[200:600] = 1.0
-    for m in (baseline, fixed):
-        ReportPredictionFactory(song=alpha, model_version=m, probabilities=p)
-        ReportPredictionFactory(song=beta, model_version=m, probabilities=np.zeros(500, dtype=np.float16))
+    baseline = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="baseline-songs-only",
+                                    transfer_mode="baseline", trainable_parameters=20720)
+    fixed = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="fixed-L2", transfer_mode="fixed:L2",
+                                 trainable_parameters=13330)
     r_base = report_create(project=project, model_version=baseline, created_by=user)
     r_fixed = report_create(project=project, model_version=fixed, created_by=user)
     response = logged_in_client.get(f"/projects/{project.pk}/reports/compare?ids={r_base.pk},{report.pk},{r_fixed.pk}")
@@ -319,15 +316,11 @@ def test_anonymous_api_clients_are_refused(client, evaluated):
 
 
 def test_comparison_names_finetune_full_the_shipped_recipe(logged_in_client, project, user, evaluated):
-    import numpy as np
     from reports.services import report_create
 
     report, model, alpha, beta = evaluated
-    full = ReportModelFactory(project=project, name="whole-model", transfer_mode="finetune:full", trainable_parameters=90000)
-    p = np.zeros(1000, dtype=np.float16)
-    p[200:600] = 1.0
-    ReportPredictionFactory(song=alpha, model_version=full, probabilities=p)
-    ReportPredictionFactory(song=beta, model_version=full, probabilities=np.zeros(500, dtype=np.float16))
+    full = exact_on_alpha_model(project=project, alpha=alpha, beta=beta, name="whole-model",
+                                transfer_mode="finetune:full", trainable_parameters=90000)
     r_full = report_create(project=project, model_version=full, created_by=user)
     html = logged_in_client.get(f"/projects/{project.pk}/reports/compare?ids={report.pk},{r_full.pk}").content.decode()
     table1 = re.search(r'<table class="report-table table1" id="table1">(.*?)</table>', html, re.S).group(1)
