@@ -286,3 +286,13 @@ class QueueSongSerializer(serializers.Serializer):
 class QueueSerializer(serializers.Serializer):
     to_annotate = QueueSongSerializer(many=True)
     to_review = QueueSongSerializer(many=True)
+
+
+class PredictionQuerySerializer(serializers.Serializer):
+    """The query of GET /api/songs/<id>/prediction."""
+
+    model = serializers.CharField(required=False, allow_blank=True, default="",
+                                  help_text="model version id (default: the latest prediction)")
+    encoding = ChoiceField(choices=["base64", "list"], default="base64",
+                           error_messages={"invalid_choice": "must be base64 or list."},
+                           help_text="base64 (default): little-endian float16 bytes; list: floats")

@@ -41,6 +41,7 @@ from jobs.serializers import (
     ModelActivatedSerializer,
     ModelChangesQuerySerializer,
     ModelVersionSerializer,
+    PredictionQuerySerializer,
 )
 
 # -- API ------------------------------------------------------------------------------------------
@@ -361,10 +362,9 @@ class PredictionView(APIView):
     )
     def get(self, request, song_id: int):
         song = song_for_user(user=request.user, song_id=song_id)
-        prediction = selectors.prediction_get(song=song, model_id=request.query_params.get("model"))
-        encoding = request.query_params.get("encoding", "base64")
-        if encoding not in ("base64", "list"):
-            raise ApiError("encoding must be base64 or list.", code="invalid")
+        query = query_validated(PredictionQuerySerializer, request)
+        prediction = selectors.prediction_get(song=song, model_id=query["model"])
+        encoding = query["encoding"]
         with prediction.probabilities.open("rb") as fh:
             probs = np.load(io.BytesIO(fh.read()), allow_pickle=False).astype("<f2").reshape(-1)
         post = prediction.postprocess or {}
