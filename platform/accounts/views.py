@@ -345,8 +345,6 @@ class ProjectDetail(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        if "auto_activate_margin" not in fields:
-            fields["auto_activate_margin"] = "unset"
         project = services.project_update(project=request.project, actor=request.user, **fields)
         return Response(ProjectSerializer(project, context={"request": request}).data)
 

@@ -38,6 +38,7 @@ from rest_framework.views import APIView
 
 from annotations import formats, selectors, services
 from annotations.diff import partition_diff
+from annotations.errors import RevisionConflict
 from annotations.models import AnnotationRevision
 from annotations.serializers import (
     AnnotationExportQuerySerializer,
@@ -51,7 +52,6 @@ from annotations.serializers import (
     RevisionSerializer,
     RevisionSummarySerializer,
 )
-from annotations.services import RevisionConflict
 from detector.errors import FormatError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([^",\s]*)"?\s*$')

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from accounts.models import Role
 from accounts.permissions import project_access, project_required, require_role, role_at_least
+from accounts.services import project_training_policy_set
 from annotations.selectors import song_for_user
 from common.errors import ApiError
 from common.pagination import Pagination
@@ -322,7 +323,7 @@ def model_activate_post(request, project_id: int, model_id: int):
 
 @project_required(Role.ADMIN, methods=["POST"])
 def training_policy_post(request, project_id: int):
-    from jobs.retrain import retrain_maybe_trigger, training_policy_set
+    from jobs.retrain import retrain_maybe_trigger
 
     project = request.project
     try:
@@ -335,7 +336,8 @@ def training_policy_post(request, project_id: int):
         messages.error(request, "Retrain after N songs needs a whole number >= 0, and the margin an F1 difference "
                                 "between -1 and 1 (or empty for never).")
         return redirect("models", project_id=project.pk)
-    training_policy_set(project=project, actor=request.user, retrain_after_verified=every, auto_activate_margin=margin)
+    project_training_policy_set(project=project, actor=request.user, retrain_after_verified=every,
+                                auto_activate_margin=margin)
     job = retrain_maybe_trigger(project=project)
     messages.success(request, "Training policy saved." + (f" Retraining queued (job {job.pk})." if job else ""))
     return redirect("models", project_id=project.pk)
