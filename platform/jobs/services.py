@@ -22,9 +22,6 @@ from jobs.selectors import WORKER_LOST, worker_lost_error
 
 log = logging.getLogger(__name__)
 
-LOG_LIMIT = 200_000  # characters of job log kept
-
-
 def job_create(*, project, kind: str, params: dict | None = None, created_by=None, retry_of=None) -> Job:
     """Create a queued job and send it to its queue once the surrounding transaction commits."""
     job = Job.objects.create(

@@ -32,6 +32,7 @@ from songs.selectors import song_get
 
 from jobs import launch, selectors
 from jobs.models import JobKind
+from jobs.priority import COMPONENTS, song_queue
 from jobs.registry import model_activate
 from jobs.serializers import (
     ActivateRequestSerializer,
@@ -171,8 +172,6 @@ def api_model_changes(request, model_id: int):
     "novelty against the verified songs), each with its three parts; songs without a prediction come last.")
 @api_view(["GET"])
 def api_project_queue(request, project_id: int):
-    from jobs.priority import song_queue
-
     project = project_access(user=request.user, project_id=project_id).project
     rows = []
     for rank, entry in enumerate(song_queue(project=project), start=1):
@@ -180,7 +179,7 @@ def api_project_queue(request, project_id: int):
         rows.append({"rank": rank, "id": song.pk, "title": song.title,
                      "state": song.current_revision.state if song.current_revision_id else None,
                      "assigned_to": song.assigned_to.get_username() if song.assigned_to_id else None,
-                     **{k: (p[k] if p else None) for k in ("priority", "uncertainty", "disagreement", "novelty")},
+                     **{k: (p[k] if p else None) for k in COMPONENTS},
                      "model": p["model"] if p else None, "url": reverse("song-editor", kwargs={"project_id": project.pk, "song_id": song.pk})})
     return Response({"results": rows})
 
