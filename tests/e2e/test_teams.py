@@ -7,7 +7,8 @@ INJECTION = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 
 
 @pytest.fixture
-def world(transactional_db, fast_passwords):
+def world(transactional_db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from accounts.services import songs_assign
     from factories import ProjectFactory, ReportFactory, SongFactory, UserFactory, member
 
