@@ -7,7 +7,8 @@ denominator is zero are 0.0 (scikit-learn's ``zero_division=0``).
 - :func:`frame_metrics`: TP/FP/TN/FN, accuracy, precision, recall, F1, FPR, FNR, specificity.
 - :func:`roc_auc`, :func:`pr_auc` (average precision), :func:`roc_curve`, :func:`pr_curve`.
 - :func:`segment_metrics`: F1 on a 1 s grid (a grid cell is vocal if any of its frames is).
-- :func:`boundary_metrics`: vocal on/offsets matched one-to-one within a tolerance.
+- :func:`boundary_metrics`: vocal on/offsets matched one-to-one within a tolerance
+  (:func:`match_pairs` gives the matched pairs themselves).
 - :func:`evaluate`: all of the above per song and pooled over songs (counts summed).
 """
 
@@ -143,23 +144,39 @@ def boundaries(mask: np.ndarray) -> np.ndarray:
     return starts[1:] / FRAME_RATE
 
 
-def match_events(reference: np.ndarray, estimate: np.ndarray, *, tolerance: float) -> int:
-    """Size of a maximum one-to-one matching of two sets of times where ``|r - e| <= tolerance``.
+def match_pairs(reference: np.ndarray, estimate: np.ndarray, *, tolerance: float,
+                reference_free: np.ndarray | None = None, estimate_free: np.ndarray | None = None) -> np.ndarray:
+    """The pairs of a maximum one-to-one matching of two **sorted** arrays of times (seconds) where
+    ``|r - e| <= tolerance``: an int array of shape (n_hits, 2) of (reference index, estimate index).
 
-    A greedy sweep over both sorted lists is optimal on a line. Distances equal to the tolerance
-    count as hits even through rounding noise (boundaries sit on the 10 ms grid, so ties are common).
+    Only the events whose ``*_free`` entry is True take part (boolean arrays of the inputs' lengths;
+    default all), so a second, wider pass can match what a first pass left. A greedy sweep over both
+    lists is optimal on a line. Distances equal to the tolerance count as hits even through rounding
+    noise (boundaries sit on the 10 ms grid, so ties are common).
     """
-    ref, est = np.sort(np.asarray(reference, float)), np.sort(np.asarray(estimate, float))
+    ref, est = np.asarray(reference, float), np.asarray(estimate, float)
+    ri = np.flatnonzero(reference_free) if reference_free is not None else np.arange(ref.size)
+    ei = np.flatnonzero(estimate_free) if estimate_free is not None else np.arange(est.size)
     tolerance = tolerance + 1e-9
-    i = j = hits = 0
-    while i < ref.size and j < est.size:
-        if abs(ref[i] - est[j]) <= tolerance:
-            hits, i, j = hits + 1, i + 1, j + 1
-        elif ref[i] < est[j]:
+    pairs = []
+    i = j = 0
+    while i < ri.size and j < ei.size:
+        r, e = ref[ri[i]], est[ei[j]]
+        if abs(r - e) <= tolerance:
+            pairs.append((ri[i], ei[j]))
+            i, j = i + 1, j + 1
+        elif r < e:
             i += 1
         else:
             j += 1
-    return hits
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def match_events(reference: np.ndarray, estimate: np.ndarray, *, tolerance: float) -> int:
+    """Size of a maximum one-to-one matching of two sets of times where ``|r - e| <= tolerance``
+    (:func:`match_pairs` of the sorted times)."""
+    ref, est = np.sort(np.asarray(reference, float)), np.sort(np.asarray(estimate, float))
+    return len(match_pairs(ref, est, tolerance=tolerance))
 
 
 def boundary_metrics(reference: np.ndarray, estimate: np.ndarray, *, tolerance: float = 0.5) -> dict:

@@ -144,6 +144,12 @@ def isolated_media(settings, tmp_path):
 
 
 @pytest.fixture
+def fast_passwords(settings):
+    """MD5 password hashing, for tests that create or log in many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def make_user(db):
     from factories import PASSWORD, UserFactory
 

@@ -6,16 +6,20 @@ Each factory goes through the service the platform itself uses where one exists 
 
     user = UserFactory(username="ana")                       # password: PASSWORD
     project = ProjectFactory(created_by=user)                # its creator is its admin
-    MembershipFactory(project=project, user__username="bo", role="annotator").user
+    member(project, "reviewer", "rita")                      # a new user with that role
     SongFactory(project=project)                             # a ready row, no file in storage
     SongFactory(project=project, audio=wav)                  # ... with `wav` (bytes) as its original
     SongFactory(project=project, revision=[(0, 4, "non-vocal"), (4, 10, "vocal")], revision__state="verified")
-    RevisionFactory(song=song, segments=spans_to_segments([(1, 2)], duration=4), state="verified")
+    SungSongFactory(project=project, seed=2)                 # stored synthetic song + verified revision
+    songs_by_split(project, user)                            # 2 train, 1 validation, 1 test SungSongs
+    RevisionFactory(song=song, segments=[(0, 4, "vocal")], state="submitted")
     ModelVersionFactory(project=project)                     # a registry row, no checkpoint file
-    ModelVersionFactory(project=project, weights="tiny")     # a tiny random CRNN in storage (trains in s)
-    ModelVersionFactory(project=project, weights="full", active=True)  # full-size random CRNN, active
+    TinyModelFactory(project=project)                        # a tiny random CRNN in storage (trains in s)
+    ActiveModelFactory(project=project)                      # full-size random CRNN, the active model
     PredictionFactory(song=song, model_version=model, probabilities=probs)
     JobFactory(project=project, kind="detect"); ReportFactory(model_version=model)
+
+Signals and file formats come from audio_fixtures, random-weight CRNN bundles from model_fixtures.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import audio_fixtures
 import factory
 import numpy as np
-from audio_fixtures import song, wav_bytes
 from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 from model_fixtures import BUNDLES
@@ -198,7 +202,8 @@ class SungSongFactory(SongFactory):
         spans = VOCAL_SPANS
         verified = True
         audio = factory.LazyAttribute(
-            lambda o: wav_bytes(song(o.duration, sr=o.sample_rate, seed=o.seed, spans=o.spans), o.sample_rate))
+            lambda o: audio_fixtures.wav_bytes(audio_fixtures.song(o.duration, sr=o.sample_rate, seed=o.seed,
+                                                                   spans=o.spans), o.sample_rate))
         vocal_segments = factory.LazyAttribute(lambda o: spans_to_segments(o.spans, duration=o.duration))
 
     duration = 5.0
@@ -271,8 +276,12 @@ class ModelVersionFactory(DjangoModelFactory):
     @factory.post_generation
     def active(model, create, extracted, **kwargs):
         if extracted:
-            model.project.active_model = model
-            model.project.save(update_fields=["active_model"])
+            _activate(model)
+
+
+def _activate(model) -> None:
+    model.project.active_model = model
+    model.project.save(update_fields=["active_model"])
 
 
 class TinyModelFactory(ModelVersionFactory):
@@ -297,8 +306,7 @@ class ActiveModelFactory(ModelVersionFactory):
     @factory.post_generation
     def active(model, create, extracted, **kwargs):
         if extracted is not False:
-            model.project.active_model = model
-            model.project.save(update_fields=["active_model"])
+            _activate(model)
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

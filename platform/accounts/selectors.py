@@ -22,6 +22,12 @@ def project_get(*, user, project_id) -> Project:
         raise Http404("Not found, or you do not have access to it.") from None
 
 
+def projects_search(*, user, search: str = "") -> QuerySet[Project]:
+    """The user's projects whose name contains ``search`` (its first 100 characters; "" = all)."""
+    qs = projects_for_user(user=user)
+    return qs.filter(name__icontains=search[:100]) if search else qs
+
+
 def members_list(*, project: Project) -> QuerySet:
     from accounts.models import Membership
 
@@ -44,6 +50,7 @@ def activity_list(*, project: Project, verb: str = "") -> QuerySet:
     from accounts.models import ActivityEvent
 
     qs = ActivityEvent.objects.filter(project=project).select_related("actor")
+    verb = verb[:40]
     if verb:
         qs = qs.filter(verb__startswith=verb)
     return qs

@@ -61,3 +61,16 @@ class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = ActivityEvent
         fields = ["id", "actor", "verb", "summary", "data", "created_at"]
+
+
+class ProjectListQuerySerializer(serializers.Serializer):
+    """The query of GET /api/projects/ (limit and offset are the pagination's)."""
+
+    search = serializers.CharField(required=False, allow_blank=True, default="", help_text="part of the name")
+
+
+class ActivityQuerySerializer(serializers.Serializer):
+    """The query of the activity log (page and API)."""
+
+    verb = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
+                                 help_text="a verb prefix (project, song, annotation.verified ...)")

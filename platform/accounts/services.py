@@ -28,11 +28,17 @@ def project_create(*, name: str, created_by, description: str = "") -> Project:
     return project
 
 
+UNSET = object()  # an argument not given (None is a value: auto_activate_margin None = never)
+
+
 @transaction.atomic
 def project_update(*, project: Project, actor, name: str | None = None, description: str | None = None,
-                   retrain_after_verified: int | None = None, auto_activate_margin: float | None | str = "unset",
+                   retrain_after_verified: int | None = None, auto_activate_margin=UNSET,
                    verifier_must_differ: bool | None = None) -> Project:
-    """Change a project's settings (admins only; the caller checks the role). Records what changed."""
+    """Change a project's settings (admins only; the caller checks the role). Records what changed;
+    the training policy through ``project_training_policy_set``."""
+    project_training_policy_set(project=project, actor=actor, retrain_after_verified=retrain_after_verified,
+                                auto_activate_margin=auto_activate_margin)
     changed = []
     if name is not None and _clean_name(name) != project.name:
         project.name = _clean_name(name)
@@ -40,17 +46,6 @@ def project_update(*, project: Project, actor, name: str | None = None, descript
     if description is not None and description.strip() != project.description:
         project.description = description.strip()
         changed.append("description")
-    if retrain_after_verified is not None and retrain_after_verified != project.retrain_after_verified:
-        if not 0 <= int(retrain_after_verified) <= 100_000:
-            raise ApiError("retrain_after_verified must be between 0 (never) and 100000.", code="invalid")
-        project.retrain_after_verified = int(retrain_after_verified)
-        changed.append("retrain_after_verified")
-    if auto_activate_margin != "unset" and auto_activate_margin != project.auto_activate_margin:
-        if auto_activate_margin is not None and not -1.0 <= float(auto_activate_margin) <= 1.0:
-            raise ApiError("auto_activate_margin is an F1 difference between -1 and 1 (or empty for never).",
-                           code="invalid")
-        project.auto_activate_margin = auto_activate_margin
-        changed.append("auto_activate_margin")
     if verifier_must_differ is not None and bool(verifier_must_differ) != project.verifier_must_differ:
         project.verifier_must_differ = bool(verifier_must_differ)
         changed.append("verifier_must_differ")
@@ -59,6 +54,38 @@ def project_update(*, project: Project, actor, name: str | None = None, descript
         activity_record(project=project, actor=actor, verb="project.updated",
                         summary=f"changed {', '.join(c.replace('_', ' ') for c in changed)}", data={"fields": changed})
     return project
+
+
+@transaction.atomic
+def project_training_policy_set(*, project: Project, actor, retrain_after_verified: int | None = None,
+                                auto_activate_margin=UNSET, default_training: dict | None = None) -> list[str]:
+    """The one writer of a project's training policy: retrain after N newly verified songs (0 =
+    never), auto-activate a better model by an F1 margin (None = never), default training parameters.
+    Arguments left out are kept. Saves what changed and records one "project.training_policy" event;
+    returns the changed fields. ApiError (400) for a value out of range."""
+    changed = []
+    if retrain_after_verified is not None and retrain_after_verified != project.retrain_after_verified:
+        if not 0 <= int(retrain_after_verified) <= 100_000:
+            raise ApiError("retrain_after_verified must be between 0 (never) and 100000.", code="invalid")
+        project.retrain_after_verified = int(retrain_after_verified)
+        changed.append("retrain_after_verified")
+    if auto_activate_margin is not UNSET and auto_activate_margin != project.auto_activate_margin:
+        if auto_activate_margin is not None and not -1.0 <= float(auto_activate_margin) <= 1.0:
+            raise ApiError("auto_activate_margin is an F1 difference between -1 and 1 (or empty for never).",
+                           code="invalid")
+        project.auto_activate_margin = auto_activate_margin
+        changed.append("auto_activate_margin")
+    if default_training is not None and default_training != project.default_training:
+        project.default_training = default_training
+        changed.append("default_training")
+    if changed:
+        project.save(update_fields=changed)
+        every = project.retrain_after_verified
+        margin = "off" if project.auto_activate_margin is None else f"F1 margin {project.auto_activate_margin:g}"
+        activity_record(project=project, actor=actor, verb="project.training_policy",
+                        summary=f"training policy: retrain after {every or 'never'} verified songs, auto-activate {margin}",
+                        data={"fields": changed})
+    return changed
 
 
 def membership_set(*, project: Project, user, role: str) -> Membership:

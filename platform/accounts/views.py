@@ -6,6 +6,7 @@ from __future__ import annotations
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.schema import paginated
+from common.validation import query_validated
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -24,11 +25,13 @@ from accounts import selectors, services
 from accounts.models import Membership, Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from accounts.serializers import (
+    ActivityQuerySerializer,
     ActivitySerializer,
     MemberAddSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
     ProjectCreateSerializer,
+    ProjectListQuerySerializer,
     ProjectSerializer,
     ProjectUpdateSerializer,
 )
@@ -297,7 +300,7 @@ def settings_page(request, project_id: int):
 @project_required()
 def activity_page(request, project_id: int):
     project = request.project
-    verb = request.GET.get("verb", "")[:40]
+    verb = request.GET.get("verb", "")[:40]  # shown back in the page's filter
     page = Paginator(selectors.activity_list(project=project, verb=verb), 50).get_page(request.GET.get("page"))
     verbs = ["project", "member", "song", "annotation", "job", "model", "report", "import"]
     return render(request, "accounts/activity.html", {"project": project, "page": page, "verb": verb, "verbs": verbs})
@@ -313,9 +316,8 @@ class ProjectListCreate(APIView):
 
     @extend_schema(operation_id="projects_list", responses=paginated(ProjectSerializer))
     def get(self, request):
-        qs = selectors.projects_for_user(user=request.user)
-        if search := request.query_params.get("search", "").strip():
-            qs = qs.filter(name__icontains=search[:100])
+        query = query_validated(ProjectListQuerySerializer, request)
+        qs = selectors.projects_search(user=request.user, search=query["search"])
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ProjectSerializer(page, many=True, context={"request": request}).data)
@@ -343,8 +345,6 @@ class ProjectDetail(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        if "auto_activate_margin" not in fields:
-            fields["auto_activate_margin"] = "unset"
         project = services.project_update(project=request.project, actor=request.user, **fields)
         return Response(ProjectSerializer(project, context={"request": request}).data)
 
@@ -400,7 +400,7 @@ class ActivityList(APIView):
 
     @extend_schema(operation_id="projects_activity_list", responses=paginated(ActivitySerializer))
     def get(self, request, project_id: int):
-        qs = selectors.activity_list(project=request.project, verb=request.query_params.get("verb", "")[:40])
+        qs = selectors.activity_list(project=request.project, verb=query_validated(ActivityQuerySerializer, request)["verb"])
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

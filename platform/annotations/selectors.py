@@ -66,3 +66,17 @@ def queue_for_user(*, user) -> dict:
     to_review = visible.filter(project__in=review_projects, current_revision__state=RevisionState.SUBMITTED).order_by(
         "project__name", "title", "id")
     return {"to_annotate": to_annotate, "to_review": to_review}
+
+
+def revision_latest_verified(*, song) -> AnnotationRevision | None:
+    """The song's latest verified revision, or None: a later draft or submission on top of it does
+    not count until it is verified. Training, evaluation reports and exports all use this one."""
+    return AnnotationRevision.objects.filter(song=song, state=RevisionState.VERIFIED).order_by("-number").first()
+
+
+def revisions_latest_verified(*, songs) -> dict[int, AnnotationRevision]:
+    """``{song id: revision_latest_verified}`` of those of ``songs`` that have one, in one query."""
+    latest: dict[int, AnnotationRevision] = {}
+    for rev in AnnotationRevision.objects.filter(song__in=songs, state=RevisionState.VERIFIED).order_by("song_id", "-number"):
+        latest.setdefault(rev.song_id, rev)
+    return latest

@@ -105,3 +105,8 @@ class RevisionHistorySerializer(serializers.Serializer):
     current = serializers.IntegerField(allow_null=True)
     results = RevisionSummarySerializer(many=True)
     comments = ReviewCommentSerializer(many=True)
+
+
+class AnnotationExportQuerySerializer(serializers.Serializer):
+    revision = serializers.CharField(required=False, allow_blank=True, default="",
+                                     help_text="a revision id (default: the current one)")

@@ -24,7 +24,7 @@ from accounts.models import Role
 from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
 from common.parsers import JSONParser
-from common.validation import id_value
+from common.validation import id_value, query_validated
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -38,8 +38,10 @@ from rest_framework.views import APIView
 
 from annotations import formats, selectors, services
 from annotations.diff import partition_diff
+from annotations.errors import RevisionConflict
 from annotations.models import AnnotationRevision
 from annotations.serializers import (
+    AnnotationExportQuerySerializer,
     AnnotationImportSerializer,
     AnnotationSaveSerializer,
     CurrentAnnotationSerializer,
@@ -50,7 +52,6 @@ from annotations.serializers import (
     RevisionSerializer,
     RevisionSummarySerializer,
 )
-from annotations.services import RevisionConflict
 from detector.errors import FormatError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([^",\s]*)"?\s*$')
@@ -177,7 +178,7 @@ class AnnotationExportView(APIView):
         if fmt not in formats.FORMATS:
             raise ApiError(f"Unknown format {fmt!r}; use one of {', '.join(formats.FORMATS)}.", code="unknown_format",
                            status_code=404)
-        rid = request.query_params.get("revision")
+        rid = query_validated(AnnotationExportQuerySerializer, request)["revision"]
         revision = selectors.revision_get(song=song, revision_id=rid) if rid else song.current_revision
         segments = (services.revision_segments(revision) if revision
                     else services.segments_parse(raw=_empty_annotation(song)["segments"], duration=song.duration))

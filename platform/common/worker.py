@@ -16,12 +16,9 @@ def warm_detector_process() -> None:
     import numpy as np
 
     threads = int(os.environ.get("TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
-    try:
-        import torch
+    import torch
 
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        pass
+    torch.set_num_threads(threads)
     try:
         import librosa
 

@@ -27,9 +27,11 @@ from pathlib import Path, PurePosixPath
 
 from accounts.models import Project
 from accounts.services import activity_record
-from annotations.models import AnnotationRevision, RevisionState
+from annotations.models import RevisionState
+from annotations.selectors import revision_latest_verified
 from annotations.services import revision_create
 from common.errors import ApiError, public_text
+from common.files import upload_on_disk
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -336,7 +338,7 @@ def zip_import_prepare(*, project: Project, upload, actor, state: str = Revision
     """Check an uploaded zip now (a readable error for the user), store it, and queue an import job."""
     if state not in IMPORT_STATES:
         raise ApiError(f"state must be one of {', '.join(IMPORT_STATES)}, not {state!r}.", code="invalid")
-    with _local_copy(upload) as path:
+    with upload_on_disk(upload, suffix=".zip") as path:
         members = zip_members(path=path)
         names = [m.filename for m in members]
         if not any(PurePosixPath(n).suffix.lower() in AUDIO_EXTENSIONS for n in names):
@@ -355,24 +357,6 @@ def zip_import_prepare(*, project: Project, upload, actor, state: str = Revision
         default_storage.delete(stored)
         raise
     return job
-
-
-class _local_copy:
-    def __init__(self, upload):
-        self.upload, self.tmp = upload, None
-
-    def __enter__(self) -> Path:
-        if hasattr(self.upload, "temporary_file_path"):
-            return Path(self.upload.temporary_file_path())
-        self.tmp = tempfile.NamedTemporaryFile(suffix=".zip")  # noqa: SIM115
-        self.upload.seek(0)
-        shutil.copyfileobj(self.upload, self.tmp, 1024 * 1024)
-        self.tmp.flush()
-        return Path(self.tmp.name)
-
-    def __exit__(self, *exc):
-        if self.tmp is not None:
-            self.tmp.close()
 
 
 def import_handler(*, job, ctx) -> dict:
@@ -399,7 +383,7 @@ def import_handler(*, job, ctx) -> dict:
 
 def _revision_for(song, which: str):
     if which == "verified":
-        return AnnotationRevision.objects.filter(song=song, state=RevisionState.VERIFIED).order_by("-number").first()
+        return revision_latest_verified(song=song)
     return song.current_revision
 
 

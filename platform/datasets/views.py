@@ -5,6 +5,7 @@ from __future__ import annotations
 from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
+from common.validation import validated
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
@@ -45,9 +46,17 @@ def _declared_too_large(request) -> bool:
     return declared > _limit_bytes() + MULTIPART_SLACK
 
 
-def _export_params(params) -> dict:
-    return {"fmt": params.get("format", "lab"), "include_audio": params.get("audio", "") in ("1", "true", "on", "yes"),
-            "which": params.get("revision", "current")}
+class ExportQuerySerializer(serializers.Serializer):
+    """The query of the export download (page and API), as services.project_export takes it."""
+
+    format = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="lab")
+    revision = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="current")
+    audio = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+
+    def export_params(self) -> dict:
+        data = validated(self).validated_data
+        return {"fmt": data["format"], "include_audio": data["audio"] in ("1", "true", "on", "yes"),
+                "which": data["revision"]}
 
 
 # -- pages ------------------------------------------------------------------------------------------
@@ -95,7 +104,7 @@ def _import_page(request, project_id: int):
 def export_download(request, project_id: int):
     project = request.project
     try:
-        out, filename = services.project_export(project=project, **_export_params(request.GET))
+        out, filename = services.project_export(project=project, **ExportQuerySerializer(data=request.GET).export_params())
     except ApiError as exc:
         messages.error(request, str(exc.detail))
         return redirect("dataset-import", project_id=project.pk)
@@ -163,5 +172,6 @@ class ExportApi(APIView):
         OpenApiParameter("audio", bool, default=False),
     ], responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, project_id: int):
-        out, filename = services.project_export(project=request.project, **_export_params(request.query_params))
+        out, filename = services.project_export(project=request.project,
+                                                **ExportQuerySerializer(data=request.query_params).export_params())
         return FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")

@@ -4,7 +4,6 @@ Used by the process job (jobs.processing) and by detect jobs (`detect_handler`).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import threading
@@ -15,6 +14,7 @@ import numpy as np
 from annotations.models import AnnotationRevision
 from annotations.services import revision_create
 from common.errors import public_text
+from common.files import sha256_stream
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -23,6 +23,7 @@ from songs.models import Song, SongStatus
 
 from detector.errors import NoDefaultModelError
 from detector.inference import default_model_path
+from jobs.errors import JobCancelled, NoModelInstalled
 from jobs.models import ModelKind, ModelVersion, Prediction
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ _cache_lock = threading.Lock()
 _sha_memo: dict[tuple, str] = {}
 
 
-class NoModelInstalled(Exception):
-    """Neither an active model nor a shipped default model exists."""
-
-
 def _default_checkpoint_path() -> Path:
     return Path(default_model_path())
 
@@ -45,11 +42,8 @@ def _sha256_file(path: Path) -> str:
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _sha_memo:
-        h = hashlib.sha256()
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _sha_memo[key] = h.hexdigest()
+            _sha_memo[key] = sha256_stream(f)
     return _sha_memo[key]
 
 
@@ -238,8 +232,6 @@ def detect_handler(*, job, ctx) -> dict:
     from django.db.models import Q
 
     from jobs.selectors import prediction_change
-    from jobs.services import JobCancelled
-
     ids = [int(i) for i in job.params.get("song_ids", [])]
     model_id = job.params.get("model_id")
     if model_id is not None:

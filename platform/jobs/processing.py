@@ -30,8 +30,9 @@ from detector.features import logmel_blocks
 from detector.inference import predict_features
 from detector.postprocess import segments_from_probabilities
 from jobs.detection import bundle_load, model_version_for_project, prediction_store
+from jobs.errors import JobCancelled
 from jobs.models import JobKind
-from jobs.services import JobCancelled, job_create
+from jobs.services import job_create
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,11 @@
-"""The retraining trigger and the project's training policy.
+"""The retraining trigger of the project's training policy (written by
+accounts.services.project_training_policy_set).
 
 `retrain_maybe_trigger(*, project)` queues a training job with the project's defaults when
 `project.retrain_after_verified` (N > 0) songs have a verified revision that the project's latest
-model did not use (test-split songs never count: they are never trained on). Call it after a revision becomes verified
-(annotations), and it also runs from the jobs pages' housekeeping so it is never missed.
+model did not use (test-split songs never count: they are never trained on). It runs when a revision
+becomes verified (the `revision_verified` hook) and for every project from the beat task
+`jobs.retrain_check` (`retrain_check_all`), so it is never missed.
 """
 
 from __future__ import annotations
@@ -67,21 +69,3 @@ def retrain_check_all() -> int:
     for project in Project.objects.filter(retrain_after_verified__gt=0):
         count += retrain_maybe_trigger(project=project) is not None
     return count
-
-
-def training_policy_set(*, project: Project, actor, retrain_after_verified: int, auto_activate_margin: float | None,
-                        default_training: dict | None = None) -> Project:
-    """Change the project's retraining / auto-activation policy and default training parameters."""
-
-    fields = ["retrain_after_verified", "auto_activate_margin"]
-    project.retrain_after_verified = retrain_after_verified
-    project.auto_activate_margin = auto_activate_margin
-    if default_training is not None:
-        project.default_training = default_training
-        fields.append("default_training")
-    project.save(update_fields=fields)
-    margin = "off" if auto_activate_margin is None else f"F1 margin {auto_activate_margin:g}"
-    activity_record(project=project, actor=actor, verb="project.training_policy",
-                    summary=f"training policy: retrain after {retrain_after_verified or 'never'} verified songs, "
-                            f"auto-activate {margin}")
-    return project

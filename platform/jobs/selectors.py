@@ -6,7 +6,7 @@ import numpy as np
 from accounts.models import ActivityEvent, Project
 from accounts.permissions import require_role
 from accounts.selectors import projects_for_user
-from annotations.models import AnnotationRevision, RevisionState
+from annotations.selectors import revisions_latest_verified
 from common.validation import id_or_404, id_value
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -91,10 +91,7 @@ def verified_revisions(*, project: Project, split: str | tuple[str, ...]) -> lis
 
     splits = (split,) if isinstance(split, str) else tuple(split)
     songs = list(Song.objects.filter(project=project, split__in=splits, status=SongStatus.READY).order_by("id"))
-    latest: dict[int, AnnotationRevision] = {}
-    for rev in (AnnotationRevision.objects.filter(song__in=songs, state=RevisionState.VERIFIED)
-                .order_by("song_id", "-number")):
-        latest.setdefault(rev.song_id, rev)
+    latest = revisions_latest_verified(songs=songs)
     return [(song, latest[song.pk]) for song in songs if song.pk in latest]
 
 

@@ -7,6 +7,7 @@ from songs.models import Song, SongStatus
 
 from detector.config import ALL_TRANSFER_MODES
 from jobs.models import FINISHED_STATES, Job, JobKind, JobState, ModelVersion
+from jobs.priority import COMPONENTS
 from jobs.selectors import job_as_seen
 from jobs.training import DEFAULTS, INTS, LIMITS, OPTIONAL
 
@@ -271,10 +272,10 @@ class QueueSongSerializer(serializers.Serializer):
                   "detector.priority.NOVELTY_WEIGHT x novelty); null without a model prediction")
 
     @extend_schema_field({"type": "object", "nullable": True, "properties": {
-        k: {"type": "number"} for k in ("priority", "uncertainty", "disagreement", "novelty")}})
+        k: {"type": "number"} for k in COMPONENTS}})
     def get_priority(self, song):
         p = getattr(song, "priority", None)
-        return {k: p[k] for k in ("priority", "uncertainty", "disagreement", "novelty")} if p else None
+        return {k: p[k] for k in COMPONENTS} if p else None
 
     def get_state(self, song) -> str | None:
         return song.current_revision.state if song.current_revision_id else None
@@ -286,3 +287,13 @@ class QueueSongSerializer(serializers.Serializer):
 class QueueSerializer(serializers.Serializer):
     to_annotate = QueueSongSerializer(many=True)
     to_review = QueueSongSerializer(many=True)
+
+
+class PredictionQuerySerializer(serializers.Serializer):
+    """The query of GET /api/songs/<id>/prediction."""
+
+    model = serializers.CharField(required=False, allow_blank=True, default="",
+                                  help_text="model version id (default: the latest prediction)")
+    encoding = ChoiceField(choices=["base64", "list"], default="base64",
+                           error_messages={"invalid_choice": "must be base64 or list."},
+                           help_text="base64 (default): little-endian float16 bytes; list: floats")

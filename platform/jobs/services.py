@@ -15,18 +15,12 @@ from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from jobs.errors import JobCancelled
 from jobs.handlers import DEFAULT_TIME_LIMITS, QUEUES, TIME_LIMITS, handler_for
 from jobs.models import Job, JobState
 from jobs.selectors import WORKER_LOST, worker_lost_error
 
 log = logging.getLogger(__name__)
-
-LOG_LIMIT = 200_000  # characters of job log kept
-
-
-class JobCancelled(Exception):
-    """Raised inside a handler when the user cancelled the job."""
-
 
 def job_create(*, project, kind: str, params: dict | None = None, created_by=None, retry_of=None) -> Job:
     """Create a queued job and send it to its queue once the surrounding transaction commits."""

@@ -35,7 +35,6 @@ housekeeping sweep removes the folder of a job whose worker was killed).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -47,6 +46,7 @@ from accounts.models import Project
 from accounts.services import activity_record
 from annotations.services import revision_segments
 from common.errors import ApiError
+from common.files import sha256_stream
 from common.hooks import hook_call
 from django.conf import settings
 from django.core.files import File
@@ -56,6 +56,7 @@ from django.utils import timezone
 
 from detector.adapt import DEFAULT_RECIPE, Recipe
 from detector.config import ALL_TRANSFER_MODES
+from jobs.errors import JobCancelled, NotRegistered
 from jobs.models import Job, JobState, ModelKind, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -241,8 +242,6 @@ class _TrainingRun:
                 cache_dir=self.cache, threads=int(os.environ.get("TORCH_THREADS") or 0) or 2,
             )
         except TrainingCancelled:
-            from jobs.services import JobCancelled
-
             raise JobCancelled() from None
         ctx.check_cancelled()
 
@@ -429,11 +428,9 @@ class _TrainingRun:
 
         job = Job.objects.select_for_update().get(pk=self.job.pk)
         if job.state == JobState.RUNNING and job.cancel_requested:
-            from jobs.services import JobCancelled
-
             raise JobCancelled()
         if job.state != JobState.RUNNING:
-            raise _NotRegistered(job)
+            raise NotRegistered(job)
         existing = ModelVersion.objects.filter(project=self.project, checkpoint=self.published).first()
         if existing is not None:  # registered by an earlier run of this very job: never twice
             existing.activated_now = False
@@ -484,12 +481,6 @@ class _TrainingRun:
         if not report_ids:
             return None, "no evaluation is installed: no report"
         return report_ids[0], ""
-
-
-class _NotRegistered(ApiError):
-    def __init__(self, job):
-        super().__init__(f"The job was {job.state} before its model could be registered; nothing was kept.",
-                         code="not_registered", status_code=409)
 
 
 # -- the policy -----------------------------------------------------------------------------------
@@ -589,11 +580,8 @@ def _publish_checkpoint(*, name: str, workdir: Path, save) -> str:
 
 
 def _sha256_storage(name: str) -> str:
-    digest = hashlib.sha256()
     with default_storage.open(name, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return sha256_stream(fh)
 
 
 def _storage_delete(name: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from accounts.models import Role
 from accounts.permissions import project_access, project_required, require_role, role_at_least
+from accounts.services import project_training_policy_set
 from annotations.selectors import song_for_user
 from common.errors import ApiError
 from common.pagination import Pagination
@@ -31,6 +32,7 @@ from songs.selectors import song_get
 
 from jobs import launch, selectors
 from jobs.models import JobKind
+from jobs.priority import COMPONENTS, song_queue
 from jobs.registry import model_activate
 from jobs.serializers import (
     ActivateRequestSerializer,
@@ -41,6 +43,7 @@ from jobs.serializers import (
     ModelActivatedSerializer,
     ModelChangesQuerySerializer,
     ModelVersionSerializer,
+    PredictionQuerySerializer,
 )
 
 # -- API ------------------------------------------------------------------------------------------
@@ -169,8 +172,6 @@ def api_model_changes(request, model_id: int):
     "novelty against the verified songs), each with its three parts; songs without a prediction come last.")
 @api_view(["GET"])
 def api_project_queue(request, project_id: int):
-    from jobs.priority import song_queue
-
     project = project_access(user=request.user, project_id=project_id).project
     rows = []
     for rank, entry in enumerate(song_queue(project=project), start=1):
@@ -178,7 +179,7 @@ def api_project_queue(request, project_id: int):
         rows.append({"rank": rank, "id": song.pk, "title": song.title,
                      "state": song.current_revision.state if song.current_revision_id else None,
                      "assigned_to": song.assigned_to.get_username() if song.assigned_to_id else None,
-                     **{k: (p[k] if p else None) for k in ("priority", "uncertainty", "disagreement", "novelty")},
+                     **{k: (p[k] if p else None) for k in COMPONENTS},
                      "model": p["model"] if p else None, "url": reverse("song-editor", kwargs={"project_id": project.pk, "song_id": song.pk})})
     return Response({"results": rows})
 
@@ -321,7 +322,7 @@ def model_activate_post(request, project_id: int, model_id: int):
 
 @project_required(Role.ADMIN, methods=["POST"])
 def training_policy_post(request, project_id: int):
-    from jobs.retrain import retrain_maybe_trigger, training_policy_set
+    from jobs.retrain import retrain_maybe_trigger
 
     project = request.project
     try:
@@ -334,7 +335,8 @@ def training_policy_post(request, project_id: int):
         messages.error(request, "Retrain after N songs needs a whole number >= 0, and the margin an F1 difference "
                                 "between -1 and 1 (or empty for never).")
         return redirect("models", project_id=project.pk)
-    training_policy_set(project=project, actor=request.user, retrain_after_verified=every, auto_activate_margin=margin)
+    project_training_policy_set(project=project, actor=request.user, retrain_after_verified=every,
+                                auto_activate_margin=margin)
     job = retrain_maybe_trigger(project=project)
     messages.success(request, "Training policy saved." + (f" Retraining queued (job {job.pk})." if job else ""))
     return redirect("models", project_id=project.pk)
@@ -361,10 +363,9 @@ class PredictionView(APIView):
     )
     def get(self, request, song_id: int):
         song = song_for_user(user=request.user, song_id=song_id)
-        prediction = selectors.prediction_get(song=song, model_id=request.query_params.get("model"))
-        encoding = request.query_params.get("encoding", "base64")
-        if encoding not in ("base64", "list"):
-            raise ApiError("encoding must be base64 or list.", code="invalid")
+        query = query_validated(PredictionQuerySerializer, request)
+        prediction = selectors.prediction_get(song=song, model_id=query["model"])
+        encoding = query["encoding"]
         with prediction.probabilities.open("rb") as fh:
             probs = np.load(io.BytesIO(fh.read()), allow_pickle=False).astype("<f2").reshape(-1)
         post = prediction.postprocess or {}

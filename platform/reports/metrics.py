@@ -118,27 +118,6 @@ def boundaries(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx / FRAME_RATE, np.where(m[idx] == 1, 1, -1) if idx.size else np.zeros(0, dtype=int)
 
 
-def _match(a: np.ndarray, b: np.ndarray, *, window: float, used_a=None, used_b=None) -> list[tuple[int, int]]:
-    """Maximum one-to-one matching of sorted times a, b with |a_i - b_j| <= window (two pointers;
-    optimal for points on a line)."""
-    used_a = np.zeros(a.size, bool) if used_a is None else used_a
-    used_b = np.zeros(b.size, bool) if used_b is None else used_b
-    pairs = []
-    j = 0
-    for i in range(a.size):
-        if used_a[i]:
-            continue
-        while j < b.size and (used_b[j] or b[j] < a[i] - window - 1e-9):
-            j += 1
-        k = j
-        while k < b.size and used_b[k]:
-            k += 1
-        if k < b.size and abs(b[k] - a[i]) <= window + 1e-9:
-            pairs.append((i, k))
-            used_a[i] = used_b[k] = True
-    return pairs
-
-
 def boundary_counts(*, reference: np.ndarray, estimate: np.ndarray, window_s: float = BOUNDARY_WINDOW_S) -> dict[str, int]:
     """Boundary hits within +-window_s: bnd_hits, bnd_ref (reference boundaries), bnd_est."""
     b = dm.boundary_metrics(reference, estimate, tolerance=window_s)
@@ -175,14 +154,17 @@ def effort(*, reference: np.ndarray, proposal: np.ndarray, window_s: float = EFF
     matched_p = np.zeros(pt.size, bool)
     for direction in (1, -1):
         ri, pi = np.flatnonzero(rd == direction), np.flatnonzero(pd == direction)
-        ur, up = np.zeros(ri.size, bool), np.zeros(pi.size, bool)
-        exact = _match(rt[ri], pt[pi], window=1.0 / FRAME_RATE, used_a=ur, used_b=up)
-        near = _match(rt[ri], pt[pi], window=window_s, used_a=ur, used_b=up)
+        r, p = rt[ri], pt[pi]  # sorted: boundaries come in time order
+        exact = dm.match_pairs(r, p, tolerance=1.0 / FRAME_RATE)
+        free_r, free_p = np.ones(r.size, bool), np.ones(p.size, bool)
+        free_r[exact[:, 0]] = free_p[exact[:, 1]] = False
+        near = dm.match_pairs(r, p, tolerance=window_s, reference_free=free_r, estimate_free=free_p)
         kept += len(exact)
         moved += len(near)
-        shifts += [abs(rt[ri][a] - pt[pi][b]) for a, b in near]
-        matched_r[ri[ur]] = True
-        matched_p[pi[up]] = True
+        shifts += [abs(r[a] - p[b]) for a, b in near]
+        for pairs in (exact, near):
+            matched_r[ri[pairs[:, 0]]] = True
+            matched_p[pi[pairs[:, 1]]] = True
     return {
         "frames": int(ref.size),
         "frames_changed": changed,

@@ -13,7 +13,8 @@ import logging
 
 import numpy as np
 from accounts.services import activity_record
-from annotations.models import AnnotationRevision, RevisionState
+from annotations.models import AnnotationRevision
+from annotations.selectors import revision_latest_verified
 from annotations.services import revision_segments
 from common.errors import ApiError
 from django.db import transaction
@@ -179,7 +180,7 @@ def evaluate_handler(*, job, ctx) -> dict:
 def _reference_revision(*, song, reference: str) -> AnnotationRevision | None:
     if reference == "current":
         return song.current_revision
-    return AnnotationRevision.objects.filter(song=song, state=RevisionState.VERIFIED).order_by("-number").first()
+    return revision_latest_verified(song=song)
 
 
 def _prediction_for(*, song, model_version, ctx):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 from accounts.models import Membership, Project
 from accounts.services import activity_record
 from common.errors import ApiError
+from common.files import upload_on_disk, upload_sha256
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -42,16 +41,6 @@ def _title_from(filename: str) -> str:
     return (stem.replace("_", " ").strip() or filename)[:TITLE_MAX]
 
 
-def _sha256_of(upload) -> str:
-    sha = getattr(upload, "sha256", None)
-    if sha:
-        return sha
-    h = hashlib.sha256()
-    for chunk in upload.chunks():
-        h.update(chunk)
-    return h.hexdigest()
-
-
 def song_create(*, project: Project, upload, created_by, title: str = "", artist: str = "", album: str = "",
                 fallback_title: str = "", on_created: Callable[[Song], dict] | None = None) -> Song:
     """Validate an uploaded file by decoding it, store it byte-exact, create the song (status processing).
@@ -76,9 +65,10 @@ def song_create(*, project: Project, upload, created_by, title: str = "", artist
     if upload.size == 0:
         raise ApiError(f'"{display}" is empty (0 bytes). Choose the audio file itself.', code="empty_file")
 
-    with _on_disk(upload) as path:
+    suffix = Path(display).suffix
+    with upload_on_disk(upload, suffix=suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else "") as path:
         info = audio_validate(path, display_name=display, max_duration=settings.MAX_AUDIO_MINUTES * 60)
-        sha = _sha256_of(upload)
+        sha = upload_sha256(upload)
         existing = Song.objects.filter(project=project, sha256=sha).first()
         if existing:
             raise _duplicate(existing)
@@ -116,29 +106,6 @@ def _duplicate(existing: Song) -> ApiError:
         f'This file is already in the project as "{existing.title}" (song {existing.pk}, uploaded as '
         f'"{existing.original_name}").', code="duplicate", status_code=409,
     )
-
-
-class _on_disk:
-    """A local path to the uploaded bytes: the streamed temporary file, or a copy for in-memory uploads."""
-
-    def __init__(self, upload):
-        self.upload = upload
-        self.tmp = None
-
-    def __enter__(self) -> Path:
-        if hasattr(self.upload, "temporary_file_path"):
-            return Path(self.upload.temporary_file_path())
-        suffix = Path(filename_clean(self.upload.name)).suffix
-        suffix = suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
-        self.tmp = tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
-        self.upload.seek(0)
-        shutil.copyfileobj(self.upload, self.tmp, 1024 * 1024)
-        self.tmp.flush()
-        return Path(self.tmp.name)
-
-    def __exit__(self, *exc):
-        if self.tmp is not None:
-            self.tmp.close()
 
 
 def song_update(*, song: Song, actor, title: str | None = None, artist: str | None = None,

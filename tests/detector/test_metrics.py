@@ -154,3 +154,20 @@ def test_evaluate_pools_counts_over_songs_and_reports_each_song():
 def test_masks_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="frames"):
         frame_metrics(np.zeros(3, bool), np.zeros(4, bool))
+
+
+@settings(max_examples=100, deadline=None)
+@given(ref=st.lists(st.floats(0, 60), max_size=30, unique=True), est=st.lists(st.floats(0, 60), max_size=30, unique=True),
+       window=st.sampled_from([0.05, 0.2, 0.5, 1.0]))
+def test_boundary_matching_gives_its_pairs_one_to_one_within_the_tolerance(ref, est, window):
+    from detector.metrics import match_pairs
+
+    ref, est = np.sort(ref), np.sort(est)
+    pairs = match_pairs(ref, est, tolerance=window)
+    assert pairs.shape == (match_events(ref, est, tolerance=window), 2)
+    assert len(set(pairs[:, 0])) == len(pairs) == len(set(pairs[:, 1]))
+    assert all(abs(ref[i] - est[j]) <= window + 1e-9 for i, j in pairs)
+    free_r, free_e = np.ones(ref.size, bool), np.ones(est.size, bool)
+    free_r[pairs[:, 0]] = free_e[pairs[:, 1]] = False
+    wider = match_pairs(ref, est, tolerance=2 * window, reference_free=free_r, estimate_free=free_e)
+    assert not set(wider[:, 0]) & set(pairs[:, 0]) and not set(wider[:, 1]) & set(pairs[:, 1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_fixtures import write_audio
+from audio_fixtures import voice, write_audio
 
 from detector import audio, stereo
 from detector.config import FeatureConfig
@@ -15,9 +15,7 @@ SR = 16000
 
 
 def _tone(f0: float, seconds: float, *, vibrato: float = 0.0) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    phase = 2 * np.pi * np.cumsum(f0 * (1 + vibrato * np.sin(2 * np.pi * 5.5 * t))) / SR
-    return sum(0.2 / k * np.sin(k * phase) for k in range(1, 5)).astype(np.float32)
+    return voice(seconds, sr=SR, f0=f0, amplitude=0.2, harmonics=4, vibrato=vibrato)
 
 
 def _band_db(y: np.ndarray, lo: float, hi: float) -> float:

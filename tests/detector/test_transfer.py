@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from audio_fixtures import write_audio
+from audio_fixtures import noise, voice, write_audio
 
 from detector.adapt import Recipe, adapt, choose_development, songs_from_collection
 from detector.checkpoint import load_checkpoint, save_checkpoint
@@ -33,18 +33,11 @@ QUICK = TrainConfig(epochs=2, steps_per_epoch=3, batch_size=4, crop_seconds=1.0,
 
 def write_song(folder: Path, *, seed: int, seconds: float = 4.0) -> None:
     """Noise with a loud harmonic 'voice' (vibrato tone) in two spans; labels.lab marks them."""
-    rng = np.random.default_rng(seed)
-    sr = 16000
-    t = np.arange(int(seconds * sr)) / sr
-    y = 0.05 * rng.standard_normal(t.size)
     spans = [(0.5 + 0.3 * (seed % 3), 1.6), (2.4, 3.3 + 0.1 * (seed % 4))]
-    for start, end in spans:
-        on = (t >= start) & (t < end)
-        f0 = 220 * (1 + 0.02 * np.sin(2 * np.pi * 5 * t))
-        phase = 2 * np.pi * np.cumsum(f0) / sr
-        y[on] += 0.4 * sum(np.sin(k * phase[on]) / k for k in range(1, 5))
+    y = noise(seconds, amplitude=0.05, seed=seed) + voice(seconds, f0=220.0, spans=spans, amplitude=0.4, harmonics=4,
+                                                          vibrato=0.02, vibrato_hz=5.0)
     folder.mkdir(parents=True)
-    write_audio(folder / "audio.wav", y.astype(np.float32), sr)
+    write_audio(folder / "audio.wav", y, 16000)
     (folder / "labels.lab").write_text("".join(f"{a:.3f}\t{b:.3f}\tsing\n" for a, b in spans))
 
 

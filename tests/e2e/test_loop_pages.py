@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from factories import TinyModelFactory, songs_by_split
+from factories import ModelVersionFactory, PredictionFactory, TinyModelFactory, songs_by_split
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -102,7 +102,6 @@ def test_the_training_page_shows_the_curve_live_the_comparison_and_what_activati
 
 def test_the_report_page_plots_what_each_corrected_song_bought(page, live_server, login, screenshot, project, user,
                                                                isolated_media):
-    from jobs.models import ModelVersion
     from reports.services import report_create
     from reports_support import hand_made_project
 
@@ -110,7 +109,7 @@ def test_the_report_page_plots_what_each_corrected_song_bought(page, live_server
     figures = [(2, 0, 0.80, 0.84, None, None), (3, 1, 0.85, 0.88, 0.83, 0.86), (5, 1, 0.90, 0.92, 0.88, 0.90)]
     made = []
     for k, (train, dev, acc, f1, tacc, tf1) in enumerate(figures):
-        made.append(ModelVersion.objects.create(
+        made.append(ModelVersionFactory(
             project=project, name=f"round {k + 1}", kind="target", checkpoint="x.pt",
             training_revisions=[{"song": i, "revision": i} for i in range(train)],
             validation_revisions=[{"song": 100 + i, "revision": 100 + i} for i in range(dev)],
@@ -133,26 +132,16 @@ def test_the_report_page_plots_what_each_corrected_song_bought(page, live_server
 
 def test_the_editors_u_key_goes_to_the_most_uncertain_region_first(page, live_server, login, project, user,
                                                                      isolated_media):
-    import io
-
-    from django.core.files.base import ContentFile
     from editor_support import make_song, open_editor
-    from jobs.models import ModelKind, ModelVersion, Prediction
 
     song = make_song(project, title="three unsure spans", duration=20.0, user=user)
     probs = np.full(2000, 0.02, np.float16)
     probs[300:400] = 0.45    # 3-4 s: uncertainty 0.90
     probs[1000:1100] = 0.50  # 10-11 s: 1.00
     probs[1500:1600] = 0.60  # 15-16 s: 0.80
-    model = ModelVersion.objects.create(project=project, name="unsure model", kind=ModelKind.TARGET, checkpoint="m.pt")
-    project.active_model = model
-    project.save()
-    buf = io.BytesIO()
-    np.save(buf, probs)
-    p = Prediction(song=song, model_version=model, hop=0.01, n_frames=2000, postprocess={"threshold": 0.5},
-                   segments=[{"start": 0.0, "end": 20.0, "label": "non-vocal"}])
-    p.probabilities.save("unsure.npy", ContentFile(buf.getvalue()), save=False)
-    p.save()
+    model = ModelVersionFactory(project=project, name="unsure model", checkpoint="m.pt", active=True)
+    PredictionFactory(song=song, model_version=model, probabilities=probs,
+                      segments=[{"start": 0.0, "end": 20.0, "label": "non-vocal"}])
     login(page, "ana")
     open_editor(page, live_server, song)
     page.wait_for_function("() => document.getElementById('editor').dataset.curves === '1'")

@@ -15,5 +15,5 @@ def _media(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_passwords(fast_passwords):
+    """Every security test hashes passwords with MD5 (the root conftest's fast_passwords)."""

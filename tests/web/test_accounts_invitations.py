@@ -11,13 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from factories import SongFactory, member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def invite(client, project, role="reviewer", days=7, note="Rita") -> str:

@@ -4,10 +4,7 @@ import pytest
 from accounts.models import ActivityEvent, Membership, Role
 from factories import ProjectFactory, RevisionFactory, SongFactory, member
 
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from songs.models import Song
 JAMENDO = Path(__file__).resolve().parents[3] / "shared" / "data" / "jamendolyrics"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 @pytest.fixture

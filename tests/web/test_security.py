@@ -31,9 +31,7 @@ INJECTION = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">
 ID_KWARGS = {"project_id", "song_id", "job_id", "model_id", "report_id", "revision_id", "user_id"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def _routes() -> list[tuple[str, str]]:
