@@ -18,7 +18,7 @@ Collections:
   (detector.suite.build_remix_collection), starting from the shipped default model (which never
   heard those stems).
 
-    python benchmarks/learning_curve.py [--orders 2] [--ks 1,2,4,6,8] [--collections jamendo,remix]
+    python benchmarks/learning_curve.py [--orders 2 | --seeds 1,2] [--no-priority] [--ks 1,2,4,6,8] [--collections jamendo,remix]
 
 Prints JSON (one record per collection: the start model's figures and, per order, the curve) and
 writes a plot to var/learning_curve.png. Long: 3 adaptations per order and collection
@@ -172,6 +172,7 @@ def plot(results: dict, path: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--orders", type=int, default=2, help="random orders per collection (plus the priority order)")
+    ap.add_argument("--seeds", default=None, help="the random orders' seeds, e.g. 1,2 (default: 0 .. orders-1)")
     ap.add_argument("--ks", default="1,2,4,6,8")
     ap.add_argument("--collections", default="jamendo,remix")
     ap.add_argument("--recipe", default=None, help="a name of detector.adapt.RECIPES (default: DEFAULT_RECIPE)")
@@ -198,7 +199,8 @@ def main() -> int:
             songs, start = collection(name, cache)
             start_figures, _ = score(start, songs, cache)
             log(f"{name}: {len(songs)} songs; start model accuracy {start_figures['accuracy']:.3f}")
-            orders = [f"random-{i}" for i in range(args.orders)] + ([] if args.no_priority else ["priority"])
+            seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else range(args.orders)
+            orders = [f"random-{i}" for i in seeds] + ([] if args.no_priority else ["priority"])
             out[name] = {"songs": len(songs), "start": start_figures,
                          "orders": {o: run_order(start, songs, order=o, ks=ks, cache=cache, log=log, recipe=recipe)
                                     for o in orders}}
