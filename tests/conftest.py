@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # factories, audio_fixtures, model_fixtures
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 from jobs_support import database_url, stop_process  # noqa: E402
 
