@@ -112,16 +112,18 @@ FFMPEG_CODECS = {
 FORMATS = (*SOUNDFILE, *FFMPEG_CODECS)
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run([FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+def ffmpeg(*args: str, timeout: float | None = None) -> None:
+    """Run ffmpeg quietly (overwriting outputs); a failure raises CalledProcessError."""
+    subprocess.run([FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=timeout)
 
 
 def audio_bytes(y: np.ndarray, sr: int = SR, fmt: str = "wav", *, subtype: str | None = None,
                 codec: list[str] | None = None) -> bytes:
     """The bytes of ``y`` encoded as ``fmt`` (one of FORMATS); ``subtype`` for soundfile formats
-    (e.g. "FLOAT"), ``codec`` to override the ffmpeg arguments."""
+    (e.g. "FLOAT"); ``codec``: ffmpeg output arguments (codec, -metadata ...), which sends any format
+    through ffmpeg."""
     fmt = fmt.lower().lstrip(".")
-    if fmt in SOUNDFILE:
+    if fmt in SOUNDFILE and codec is None:
         buf = io.BytesIO()
         sf.write(buf, y, sr, format=SOUNDFILE[fmt][0], subtype=subtype or SOUNDFILE[fmt][1])
         return buf.getvalue()

@@ -1,4 +1,8 @@
-"""Shared fixtures: users and projects (built by factories.py), a real Celery worker process.
+"""Shared fixtures: users and projects, fast password hashing, a real Celery worker process.
+
+Test data has one home each, importable from every test folder (tests/ is on sys.path):
+factories.py builds the platform's rows (factory_boy), audio_fixtures.py makes signals and encodes
+them in every format, model_fixtures.py gives random-weight CRNNs. Use them rather than a new builder.
 
 Tests run against DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL + Redis), otherwise
 against the embedded defaults (SQLite file + kombu filesystem transport) under var/test/.
@@ -15,6 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # factories, audio_fixtures, model_fixtures
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 from jobs_support import database_url, stop_process  # noqa: E402
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from audio_fixtures import write_audio
+from audio_fixtures import noise, sine, write_audio
 
 from detector.augment import AugmentConfig
 from detector.config import FeatureConfig
@@ -149,16 +149,12 @@ def test_cli_trains_a_checkpoint_from_a_corpus(tmp_path, capsys):
     from detector.checkpoint import load_checkpoint
     from detector.cli import main
 
-    rng = np.random.default_rng(0)
-    sr = 16000
+    tone = sine(3.0, freq=220.0, amplitude=0.3, spans=[(1.0, 2.0)])
     for split, n in (("train", 4), ("val", 2)):
         for k in range(n):
             d = tmp_path / "corpus" / split / f"clip{k}"
             d.mkdir(parents=True)
-            y = 0.05 * rng.standard_normal(3 * sr)
-            t = np.arange(sr) / sr
-            y[sr : 2 * sr] += 0.3 * np.sin(2 * np.pi * 220 * t)
-            write_audio(d / "audio.wav", y.astype(np.float32), sr)
+            write_audio(d / "audio.wav", noise(3.0, amplitude=0.05, seed=10 * n + k) + tone, 16000)
             (d / "labels.lab").write_text("1.000\t2.000\tsing\n")
     out = tmp_path / "m.pt"
     code = main(["train", "--corpus", str(tmp_path / "corpus"), "-o", str(out), "--epochs", "1", "--steps", "2",

@@ -4,12 +4,12 @@ restored draft that can be discarded, the hover readout, labels that never overl
 titles from tags and edited on the page, and a second pair of eyes for verification."""
 
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from audio_fixtures import audio_bytes, sine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from editor_support import make_song, open_editor, seconds, wave_geometry, x_of  # noqa: E402
@@ -181,12 +181,10 @@ def test_hover_readout_one_time_format_and_labels_that_never_overlap(page, live_
 
 
 def _tagged_mp3(tmp: Path) -> Path:
-    src, dst = tmp / "in.wav", tmp / "audio.mp3"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=3",
-                    "-ac", "1", str(src)], check=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src), "-c:a", "libmp3lame",
-                    "-metadata", "title=Blue Moon", "-metadata", "artist=The Marcels", "-metadata", "album=Doo-Wop",
-                    str(dst)], check=True)
+    dst = tmp / "audio.mp3"
+    dst.write_bytes(audio_bytes(sine(3.0, freq=440.0, amplitude=0.125), 44100, "mp3", codec=[
+        "-c:a", "libmp3lame", "-metadata", "title=Blue Moon", "-metadata", "artist=The Marcels",
+        "-metadata", "album=Doo-Wop"]))
     return dst
 
 

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from audio_fixtures import ffmpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 JAMENDO = Path(__file__).resolve().parents[3] / "shared" / "data" / "jamendolyrics"
@@ -46,10 +47,6 @@ def _songs() -> list[Path]:
     return sorted(JAMENDO.glob("*/audio.mp3"))[:2]
 
 
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=120)
-
-
 def _decoded_seconds(path: Path) -> float:
     """What ffmpeg decodes from the file: samples / rate, independent of Singscope's decoder."""
     out = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
@@ -62,16 +59,16 @@ def encoded(tmp_path_factory):
     """{(song, encoding name): path} for both songs and every encoding."""
     root = tmp_path_factory.mktemp("real-songs")
     cover = root / "cover.jpg"  # about 150 KB of JPEG: large ID3 cover art (6 s of 192 kb/s audio)
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1600x1600", "-f", "lavfi", "-i", "anoisesrc", "-frames:v", "1",
-            "-q:v", "1", str(cover))
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1600x1600", "-f", "lavfi", "-i", "anoisesrc", "-frames:v", "1",
+           "-q:v", "1", str(cover), timeout=120)
     files = {}
     for song in _songs():
         trimmed = root / f"{song.parent.name}.wav"
-        _ffmpeg("-i", str(song), "-t", str(SECONDS), "-c:a", "pcm_s16le", str(trimmed))
+        ffmpeg("-i", str(song), "-t", str(SECONDS), "-c:a", "pcm_s16le", str(trimmed), timeout=120)
         for name, options in {**ENCODINGS, **MP3_VARIANTS}.items():
             out = root / song.parent.name / name
             out.parent.mkdir(exist_ok=True)
-            _ffmpeg("-i", str(trimmed), *[o.format(cover=cover) for o in options], str(out))
+            ffmpeg("-i", str(trimmed), *[o.format(cover=cover) for o in options], str(out), timeout=120)
             files[(song.parent.name, name)] = out
     return files
 

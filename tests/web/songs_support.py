@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import io
 import struct
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from audio_fixtures import audio_bytes, noise, sine, stereo
+from audio_fixtures import audio_bytes, ffmpeg, noise, sine, stereo
 
 SR = 44100
 
@@ -33,8 +32,7 @@ def encode(fmt: str, duration: float = 3.0, *, seed: int = 0) -> bytes:
 def video_without_audio() -> bytes:
     with tempfile.TemporaryDirectory() as d:
         dst = Path(d) / "v.mp4"
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                        "testsrc=duration=1:size=64x64:rate=10", "-pix_fmt", "yuv420p", str(dst)], check=True)
+        ffmpeg("-f", "lavfi", "-i", "testsrc=duration=1:size=64x64:rate=10", "-pix_fmt", "yuv420p", str(dst))
         return dst.read_bytes()
 
 

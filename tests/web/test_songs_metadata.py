@@ -1,14 +1,12 @@
 """Song titles and metadata: read from the file's own tags at upload (ID3, Vorbis comments, MP4 atoms,
 RIFF INFO), the file name only as a fallback; edited through PATCH; export names use the title."""
 
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
+from audio_fixtures import audio_bytes
 from django.core.files.uploadedfile import SimpleUploadedFile
 from songs.models import Song
-from songs_support import wav_bytes
+from songs_support import SR, tone, wav_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +22,8 @@ CONTAINERS = {
 
 
 def tagged(ext: str, codec: list[str], tags: dict) -> bytes:
-    with tempfile.TemporaryDirectory() as d:
-        src, dst = Path(d) / "in.wav", Path(d) / f"out.{ext}"
-        src.write_bytes(wav_bytes(2.0))
-        meta = [arg for k, v in tags.items() for arg in ("-metadata", f"{k}={v}")]
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src), *codec, *meta, str(dst)],
-                       check=True)
-        return dst.read_bytes()
+    meta = [arg for k, v in tags.items() for arg in ("-metadata", f"{k}={v}")]
+    return audio_bytes(tone(2.0), SR, ext, codec=[*codec, *meta])
 
 
 def upload(client, project, name, data, **fields):

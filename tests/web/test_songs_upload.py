@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from audio_fixtures import ffmpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factories import ProjectFactory
 from songs.models import Song
@@ -223,16 +224,11 @@ def test_an_over_long_title_is_refused(logged_in_client, project, settings, uplo
 def _mp3_without_xing_with_cover_art(folder: Path, seconds: float = 6.0) -> bytes:
     """A constant-bitrate MP3 without a Xing/Info frame and with 1.6 MB of ID3v2 cover art: the
     header length guesses (libsndfile's, FFmpeg's) count the picture as audio."""
-    import subprocess
-
-    def ff(*args):
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
-
     (folder / "plain.mp3").write_bytes(encode("mp3", seconds))
-    ff("-f", "lavfi", "-i", "nullsrc=s=1500x1500,geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "1",
-       str(folder / "cover.jpg"))
-    ff("-i", str(folder / "plain.mp3"), "-i", str(folder / "cover.jpg"), "-map", "0:a", "-map", "1", "-c", "copy",
-       "-id3v2_version", "3", "-write_xing", "0", str(folder / "art.mp3"))
+    ffmpeg("-f", "lavfi", "-i", "nullsrc=s=1500x1500,geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "1",
+           str(folder / "cover.jpg"))
+    ffmpeg("-i", str(folder / "plain.mp3"), "-i", str(folder / "cover.jpg"), "-map", "0:a", "-map", "1", "-c", "copy",
+           "-id3v2_version", "3", "-write_xing", "0", str(folder / "art.mp3"))
     return (folder / "art.mp3").read_bytes()
 
 
