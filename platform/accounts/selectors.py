@@ -1,4 +1,5 @@
-from common.validation import id_or_404
+from common.validation import id_or_404, id_value
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.models import Project
@@ -89,3 +90,26 @@ def invitation_for_key(*, key: str):
     from accounts.models import Invitation
 
     return Invitation.objects.select_related("project", "created_by").filter(key_digest=key_digest(key)).first()
+
+
+def memberships_for_user(*, user) -> QuerySet:
+    """The user's memberships with their projects, by project name (the profile page)."""
+    from accounts.models import Membership
+
+    return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
+
+
+def username_taken(*, username: str) -> bool:
+    return get_user_model().objects.filter(username__iexact=username).exists()
+
+
+def member_find(*, project: Project, who):
+    """The member of ``project`` that ``who`` names (a user id, or a username in any case), or None."""
+    from accounts.models import Membership
+
+    User = get_user_model()
+    pk = id_value(who)
+    user = User.objects.filter(pk=pk).first() if pk is not None else User.objects.filter(username__iexact=str(who)).first()
+    if user is None or not Membership.objects.filter(project=project, user=user).exists():
+        return None
+    return user

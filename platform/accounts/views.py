@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from accounts.serializers import (
     ActivityQuerySerializer,
@@ -101,7 +101,7 @@ def profile_page(request):
             status_code = exc.status_code
     if request.method == "GET":
         new_key = request.session.pop("new_token_key", None)
-    memberships = Membership.objects.filter(user=request.user).select_related("project").order_by("project__name")
+    memberships = selectors.memberships_for_user(user=request.user)
     return render(request, "accounts/profile.html", {
         "tokens": selectors.api_tokens_for_user(user=request.user), "form": form, "new_key": new_key,
         "memberships": memberships, "error": error,
@@ -118,7 +118,7 @@ class InviteAcceptForm(forms.Form):
 
         username = self.cleaned_data["username"].strip()
         UnicodeUsernameValidator()(username)
-        if get_user_model().objects.filter(username__iexact=username).exists():
+        if selectors.username_taken(username=username):
             raise forms.ValidationError(f"The username {username!r} is taken; choose another.")
         return username
 

@@ -45,6 +45,12 @@ def revision_get(*, song, revision_id) -> AnnotationRevision:
         raise Http404("Not found, or you do not have access to it.") from None
 
 
+def revision_of_song(*, song, revision_id) -> AnnotationRevision | None:
+    """The song's revision with this id, or None (also for a value that is not an id)."""
+    pk = id_value(revision_id)
+    return AnnotationRevision.objects.filter(song=song, pk=pk).first() if pk is not None else None
+
+
 def review_comments(*, song) -> list[ReviewComment]:
     return list(ReviewComment.objects.filter(revision__song=song).select_related("author", "revision").order_by("created_at", "id"))
 

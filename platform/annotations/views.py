@@ -24,7 +24,7 @@ from accounts.models import Role
 from accounts.permissions import require_song_editable, role_in
 from common.errors import ApiError
 from common.parsers import JSONParser
-from common.validation import id_value, query_validated
+from common.validation import query_validated
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -77,10 +77,10 @@ def _based_on(*, song, header: str | None, required: bool):
     value = match.group(1) if match else ""
     if value in ("none", "0"):
         return None
-    try:
-        return AnnotationRevision.objects.get(song=song, pk=id_value(value))
-    except AnnotationRevision.DoesNotExist:
-        raise RevisionConflict(latest=song.current_revision, based_on=f"{value!r} (not a revision of this song)") from None
+    revision = selectors.revision_of_song(song=song, revision_id=value)
+    if revision is None:
+        raise RevisionConflict(latest=song.current_revision, based_on=f"{value!r} (not a revision of this song)")
+    return revision
 
 
 def _conflict_response(exc: RevisionConflict) -> Response:

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from jobs.models import Job, JobKind
+from jobs.models import JobKind
+from jobs.selectors import jobs_recent
 from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
@@ -93,7 +94,7 @@ def _import_page(request, project_id: int):
             messages.success(request, f"Uploaded {upload.name}; import job {job.pk} is queued. Songs appear in the "
                                       "song list as they are imported.")
             return redirect("dataset-import", project_id=project.pk)
-    jobs = Job.objects.filter(project=project, kind=JobKind.IMPORT).order_by("-created_at")[:10]
+    jobs = jobs_recent(project=project, kind=JobKind.IMPORT)
     return render(request, "datasets/import.html", {
         "project": project, "can_import": can_import, "jobs": jobs, "max_import_mb": settings.MAX_IMPORT_MB,
         "formats": services.EXPORT_FORMATS,

@@ -378,3 +378,8 @@ def process_jobs_for(*, songs) -> dict[int, Job]:
     for job in jobs.only("id", "state", "progress", "message", "error", "params", "created_at"):
         latest[job.params.get("song_id")] = job
     return latest
+
+
+def jobs_recent(*, project: Project, kind: str, limit: int = 10) -> QuerySet[Job]:
+    """The project's latest ``limit`` jobs of ``kind``, newest first."""
+    return Job.objects.filter(project=project, kind=kind).order_by("-created_at", "-id")[:limit]

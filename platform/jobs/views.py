@@ -27,8 +27,7 @@ from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from songs.models import Song, SongStatus
-from songs.selectors import song_get
+from songs.selectors import song_get, songs_ready
 
 from jobs import launch, selectors
 from jobs.models import JobKind
@@ -208,7 +207,7 @@ def jobs_page(request, project_id: int):
         "jobs": jobs,
         "jobs_json": JobSerializer(jobs, many=True).data,
         "models": list(selectors.models_for_project(project=project)),
-        "songs": list(Song.objects.filter(project=project, status=SongStatus.READY).order_by("title")[:500]),
+        "songs": list(songs_ready(project=project)[:500]),
         "can_detect": True,
         "can_train": role_at_least(request.role, Role.REVIEWER),
     })

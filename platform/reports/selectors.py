@@ -6,7 +6,8 @@ from accounts.permissions import require_role
 from accounts.selectors import project_get, projects_for_user
 from common.validation import id_or_404
 from django.db.models import Q, QuerySet
-from jobs.models import Job, JobKind, ModelVersion
+from jobs.models import JobKind, ModelVersion
+from jobs.selectors import jobs_recent
 
 from detector.config import ALL_TRANSFER_MODES
 from reports.models import EvaluationReport
@@ -65,7 +66,7 @@ def models_for_project(*, project):
 
 
 def evaluate_jobs_recent(*, project, limit: int = 10):
-    return Job.objects.filter(project=project, kind=JobKind.EVALUATE).order_by("-created_at", "-id")[:limit]
+    return jobs_recent(project=project, kind=JobKind.EVALUATE, limit=limit)
 
 
 def report_compare(*, reports: list[EvaluationReport]) -> dict:

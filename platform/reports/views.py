@@ -18,7 +18,7 @@ from jobs.selectors import model_learning_points
 from jobs.services import job_create
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from songs.models import Song, SongStatus, Split
+from songs.selectors import songs_in_test_split_exist, songs_ready
 
 from reports import plots, selectors
 from reports.exports import report_csv, report_document
@@ -40,12 +40,12 @@ class EvaluateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         self.fields["model"].queryset = selectors.models_for_project(project=project)
-        self.fields["songs"].queryset = Song.objects.filter(project=project, status=SongStatus.READY).order_by("title", "id")
+        self.fields["songs"].queryset = songs_ready(project=project)
         self.fields["songs"].label_from_instance = lambda song: f"{song.title} ({song.get_split_display().lower()})"
 
     def clean(self):
         data = super().clean()
-        if not data.get("songs") and not Song.objects.filter(project=self.project, split=Split.TEST).exists():
+        if not data.get("songs") and not songs_in_test_split_exist(project=self.project):
             raise forms.ValidationError(
                 "This project has no songs in the test split yet: pick the songs to evaluate, or assign songs to the test split."
             )

@@ -8,7 +8,7 @@ from common.validation import id_or_404, id_value
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from songs.models import Song
+from songs.models import Song, SongStatus, Split
 
 ORDERINGS = {
     "title": "title", "artist": "artist", "duration": "duration", "created": "created_at",
@@ -57,3 +57,12 @@ def assignable_songs(*, project: Project, assignee: str = "") -> QuerySet:
     elif id_value(assignee) is not None:
         qs = qs.filter(assigned_to_id=id_value(assignee))
     return qs
+
+
+def songs_ready(*, project: Project) -> QuerySet[Song]:
+    """The project's ready songs by title (what detection and evaluation can run on)."""
+    return Song.objects.filter(project=project, status=SongStatus.READY).order_by("title", "id")
+
+
+def songs_in_test_split_exist(*, project: Project) -> bool:
+    return Song.objects.filter(project=project, split=Split.TEST).exists()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gzip
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
+from accounts.selectors import member_find
 from common.errors import ApiError
-from common.validation import id_value
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -203,11 +202,8 @@ class AssignView(APIView):
         who = data.validated_data["user"]
         assignee = None
         if who not in (None, ""):
-            User = get_user_model()
-            pk = id_value(who)
-            user = (User.objects.filter(pk=pk).first() if pk is not None
-                    else User.objects.filter(username__iexact=str(who)).first())
-            if user is None or not Membership.objects.filter(project=request.project, user=user).exists():
+            user = member_find(project=request.project, who=who)
+            if user is None:
                 raise ApiError(f"{str(who)[:150]!r} is not a member of this project.", code="not_member")
             assignee = user
         n = services.songs_assign(project=request.project, actor=request.user,
