@@ -48,12 +48,14 @@ class Backend(Protocol):
 @dataclass
 class Detection:
     """Result of :func:`detect_file`: ``probabilities`` ``(n_frames,)`` float32 on the 10 ms grid,
-    ``segments`` a full partition of ``[0, duration]`` seconds, ``info`` the file's header."""
+    ``segments`` a full partition of ``[0, duration]`` seconds, ``info`` the file's header;
+    ``features`` the log-mel frames ``(n_frames, n_mels)`` the model saw (only with ``keep_features``)."""
 
     probabilities: np.ndarray
     segments: list[Segment]
     duration: float
     info: AudioInfo
+    features: np.ndarray | None = None
 
 
 class _Window(NamedTuple):
@@ -201,19 +203,22 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 class _CountedBlocks:
-    """The decoded blocks of a file (:func:`detector.audio.stream`), counting samples as they pass
-    and calling ``progress(fraction decoded, at most cap)`` after each block."""
+    """The decoded blocks of a file (:func:`detector.audio.stream`), counting samples as they pass,
+    handing each block to ``on_block`` and calling ``progress(fraction decoded, at most cap)``."""
 
     def __init__(self, path, *, sr: int, max_duration: float | None, info: AudioInfo,
-                 progress: Callable[[float], None] | None, cap: float = 1.0, stereo: bool = False) -> None:
+                 progress: Callable[[float], None] | None, cap: float = 1.0, stereo: bool = False,
+                 on_block: Callable[[np.ndarray], None] | None = None) -> None:
         self.path, self.sr, self.max_duration, self.info, self.stereo = path, sr, max_duration, info, stereo
-        self.progress, self.cap = progress, cap
+        self.progress, self.cap, self.on_block = progress, cap, on_block
         self.n_samples = 0
 
     def __iter__(self):
         for block in stream(self.path, sr=self.sr, max_duration=self.max_duration, info=self.info,
                             stereo=self.stereo):
             self.n_samples += len(block)
+            if self.on_block is not None:
+                self.on_block(block)
             if self.progress is not None:
                 self.progress(min(self.cap, self.n_samples / self.sr / self.info.duration))
             yield block
@@ -225,15 +230,18 @@ def file_features(
     config: FeatureConfig = DEFAULT_FEATURES,
     max_duration: float | None = None,
     progress: Callable[[float], None] | None = None,
+    on_block: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, float, AudioInfo]:
     """Log-mel ``(n_frames, n_mels)`` of a file, decoded and analysed block by block.
 
     Returns ``(features, duration_s, info)``; the audio itself is never held whole, so memory is
     the features (~32 KB per second) plus one block. ``progress(fraction)`` follows the decoding.
+    ``on_block(block)`` receives every decoded block, in order, as :func:`detector.audio.stream`
+    yields it (``(n,)`` mono, or ``(n, 2)`` when ``config.stereo_input``), e.g. for waveform peaks.
     """
     info = probe(path)
     blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
-                            stereo=config.stereo_input)
+                            stereo=config.stereo_input, on_block=on_block)
     out = np.empty((int(math.ceil(info.duration * FRAME_RATE)) + FRAME_RATE, config.n_mels), np.float32)
     n = 0
     for part in logmel_blocks(blocks, config=config):
@@ -251,24 +259,41 @@ def detect_file(
     progress: Callable[[float], None] | None = None,
     max_duration: float | None = None,
     postprocess: PostprocessConfig | None = None,
+    on_block: Callable[[np.ndarray], None] | None = None,
+    keep_features: bool = False,
 ) -> Detection:
     """Decode ``path``, run the model, post-process: probabilities and a full segment partition.
 
     Decoding, log-mel and the model run as one stream (:func:`predict_stream`), so memory does not
     grow with the song's length. ``progress(fraction)`` is called with 0..1 as decoding advances.
-    ``postprocess`` overrides the bundle's own post-processing parameters.
+    ``postprocess`` overrides the bundle's own post-processing parameters. ``on_block(block)``
+    receives every decoded block as :func:`file_features` describes (one decoding pass serves
+    the caller too, e.g. waveform peaks); ``keep_features=True`` also returns the log-mel frames
+    the model saw as ``Detection.features`` (memory then grows with the song, ~32 KB per second).
     """
     config = bundle.feature_config
     info = probe(path)
     # decoding reports up to 0.99: the last step (post-processing) reports 1.0 below
     blocks = _CountedBlocks(path, sr=config.sample_rate, max_duration=max_duration, info=info, progress=progress,
-                            cap=0.99, stereo=config.stereo_input)
-    p = predict_stream(bundle, logmel_blocks(blocks, config=config))
+                            cap=0.99, stereo=config.stereo_input, on_block=on_block)
+    kept: list[np.ndarray] | None = [] if keep_features else None
+    p = predict_stream(bundle, _kept(logmel_blocks(blocks, config=config), kept))
     duration = blocks.n_samples / config.sample_rate
     segments = segments_from_probabilities(p, config=postprocess or bundle.postprocess, duration=duration)
+    features = None
+    if kept is not None:
+        features = np.concatenate(kept) if kept else np.zeros((0, config.n_mels), np.float32)
     if progress is not None:
         progress(1.0)
-    return Detection(p, segments, duration, info)
+    return Detection(p, segments, duration, info, features)
+
+
+def _kept(parts: Iterable[np.ndarray], into: list[np.ndarray] | None) -> Iterable[np.ndarray]:
+    """``parts`` unchanged, each also appended to ``into`` (when not None)."""
+    for part in parts:
+        if into is not None:
+            into.append(part)
+        yield part
 
 
 # -- ONNX Runtime backend ----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The `process` job of an upload: probe, one decoding pass (waveform peaks + detector features),
-a browser-playable rendition when the original is not one, detection with the active/default
-model, then status ready. On failure the song is `failed` with a readable reason and every file
-this job made is removed (the original stays, so the user can see what failed and delete it)."""
+"""The `process` job of an upload: one decoding pass through the detector's own detection path
+(`detector.inference.detect_file`, or `file_features` when no model is installed) that also hands
+each decoded block to the waveform peaks and keeps the features for the stored spectrogram, a
+browser-playable rendition when the original is not one, then the prediction and status ready.
+On failure the song is `failed` with a readable reason and every file this job made is removed
+(the original stays, so the user can see what failed and delete it)."""
 
 from __future__ import annotations
 
@@ -23,12 +25,9 @@ from songs.peaks import PEAKS_SAMPLE_RATE, PeakAccumulator, peaks_document, peak
 from songs.processing import needs_rendition, rendition_make, signature_values, spectrogram_save
 from songs.services import song_create
 
-from detector.audio import probe, stream
 from detector.config import DEFAULT_FEATURES
 from detector.errors import DetectorError
-from detector.features import logmel_blocks
-from detector.inference import predict_features
-from detector.postprocess import segments_from_probabilities
+from detector.inference import detect_file, file_features
 from jobs.detection import bundle_load, model_version_for_project, prediction_store
 from jobs.errors import JobCancelled
 from jobs.models import JobKind
@@ -58,11 +57,7 @@ def spectrogram_compute(*, song: Song) -> str:
     mv = model_version_for_project(song.project)
     config = bundle_load(mv).feature_config if mv is not None else DEFAULT_FEATURES
     with local_path(song.original.name) as path:
-        info = probe(path)
-        blocks = stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=settings.MAX_AUDIO_MINUTES * 60, info=info,
-                        stereo=config.stereo_input)
-        parts = list(logmel_blocks(blocks, config=config))
-    features = np.concatenate(parts) if parts else np.zeros((0, config.n_mels), np.float32)
+        features, _, _ = file_features(path, config=config, max_duration=settings.MAX_AUDIO_MINUTES * 60)
     old = song.spectrogram.name
     name = spectrogram_save(song=song, features=features, config=config,
                             duration=float(song.duration or len(features) / 100))
@@ -85,28 +80,36 @@ def song_process_handler(*, job, ctx) -> dict:
         t0 = time.perf_counter()
         ctx.progress(0.01, "Reading the audio", force=True)
         with local_path(song.original.name) as path:
-            info = probe(path)
             mv = model_version_for_project(song.project)
             bundle = bundle_load(mv) if mv is not None else None
             peaks = PeakAccumulator()
             max_duration = settings.MAX_AUDIO_MINUTES * 60
 
-            stereo = bundle is not None and bundle.feature_config.stereo_input
+            # One decoding pass (the detector's own detection path) gives the waveform peaks (each
+            # decoded block, channels averaged), the log-mel features (the model's input, stored as
+            # the spectrogram: the model's own view of the song; without a model, the detector's
+            # default front end) and, with a model, the probabilities and segments.
+            def on_block(block: np.ndarray) -> None:
+                peaks.push(block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block)
 
-            def blocks():
-                for block in stream(path, sr=PEAKS_SAMPLE_RATE, max_duration=max_duration, info=info, stereo=stereo):
-                    peaks.push(block.mean(axis=1, dtype=np.float32) if stereo else block)
-                    ctx.progress(0.05 + 0.6 * min(1.0, peaks.n_samples / PEAKS_SAMPLE_RATE / info.duration),
-                                 "Decoding, waveform" + (" and features" if bundle is not None else ""))
-                    yield block
+            if bundle is not None:
+                step = f"Decoding, waveform, features and detecting vocals with {mv.name}"
 
-            # The log-mel features are the model's input and the stored spectrogram (the model's own
-            # view of the song); without a model, the detector's default front end.
-            feature_config = bundle.feature_config if bundle is not None else DEFAULT_FEATURES
-            parts = list(logmel_blocks(blocks(), config=feature_config))
-            features = np.concatenate(parts) if parts else np.zeros((0, feature_config.n_mels), np.float32)
+                def progress(fraction: float) -> None:
+                    ctx.progress(0.05 + 0.6 * fraction, step)
+
+                found = detect_file(path, bundle=bundle, max_duration=max_duration, progress=progress,
+                                    on_block=on_block, keep_features=True)
+                feature_config, features, info = bundle.feature_config, found.features, found.info
+            else:
+                def progress(fraction: float) -> None:
+                    ctx.progress(0.05 + 0.6 * fraction, "Decoding, waveform and features")
+
+                feature_config = DEFAULT_FEATURES
+                features, _, info = file_features(path, config=feature_config, max_duration=max_duration,
+                                                  progress=progress, on_block=on_block)
             duration = peaks.n_samples / PEAKS_SAMPLE_RATE
-            timings["decode"] = time.perf_counter() - t0
+            timings["decode_detect" if bundle is not None else "decode"] = time.perf_counter() - t0
 
             t = time.perf_counter()
             doc = peaks_document(peaks.finish(), duration=duration)
@@ -142,17 +145,17 @@ def song_process_handler(*, job, ctx) -> dict:
         )
         song.refresh_from_db()
 
+        del features
+        if bundle is not None:
+            found.features = None  # the stored spectrogram has them; the prediction needs only probabilities
         detection = "skipped: no model is installed"
         if bundle is not None:
             t = time.perf_counter()
-            ctx.progress(0.85, f"Detecting vocals with {mv.name}", force=True)
-            probabilities = predict_features(bundle, features)
-            del features
-            segments = segments_from_probabilities(probabilities, config=bundle.postprocess, duration=duration)
-            prediction_store(song=song, model_version=mv, probabilities=probabilities, segments=segments,
+            ctx.progress(0.85, f"Storing the detection of {mv.name}", force=True)
+            prediction_store(song=song, model_version=mv, probabilities=found.probabilities, segments=found.segments,
                              postprocess=bundle.postprocess.to_dict())
             detection = f"model {mv.name}"
-            timings["detect"] = time.perf_counter() - t
+            timings["detect_store"] = time.perf_counter() - t
         Song.objects.filter(pk=song.pk).update(status=SongStatus.READY, error="")
         storage_delete(*[name for name in previous if name and name not in made])
     except JobCancelled:

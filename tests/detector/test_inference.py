@@ -105,6 +105,31 @@ def test_detect_file_returns_probabilities_and_a_full_partition(tiny_bundle, aud
     assert d.info.channels == 2
 
 
+def test_detect_file_hands_every_decoded_block_to_on_block_and_can_keep_its_features(tiny_bundle, audio_files):
+    from detector.audio import probe, stream
+
+    path = audio_files["mp3"]
+    config = tiny_bundle.feature_config
+    blocks = []
+    d = detect_file(path, bundle=tiny_bundle, on_block=blocks.append, keep_features=True)
+    expected = list(stream(path, sr=config.sample_rate, info=probe(path), stereo=config.stereo_input))
+    assert len(blocks) == len(expected)
+    np.testing.assert_array_equal(np.concatenate(blocks), np.concatenate(expected))
+    assert sum(len(b) for b in blocks) / config.sample_rate == pytest.approx(d.duration)
+    feats, duration, _ = file_features(path, config=config)
+    np.testing.assert_array_equal(d.features, feats)
+    assert duration == d.duration
+    np.testing.assert_array_equal(d.probabilities, predict_features(tiny_bundle, feats))
+    assert detect_file(path, bundle=tiny_bundle).features is None
+
+
+def test_file_features_hand_every_decoded_block_to_on_block(audio_files):
+    blocks = []
+    feats, duration, _ = file_features(audio_files["flac"], on_block=blocks.append)
+    assert sum(len(b) for b in blocks) / 16000 == pytest.approx(duration)
+    np.testing.assert_array_equal(feats, file_features(audio_files["flac"])[0])
+
+
 def test_detect_file_with_an_always_vocal_model_finds_one_vocal_segment(vocal_checkpoint, tmp_path):
     write_audio(tmp_path / "a.wav", burst(5.0), 16000)
     d = detect_file(tmp_path / "a.wav", bundle=load_model(vocal_checkpoint))
