@@ -27,6 +27,7 @@ def ensure_first_admin() -> str:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("models_register_shipped")  # before any request: no request registers it
     User = get_user_model()
     if User.objects.filter(is_superuser=True).exists():
         name = User.objects.filter(is_superuser=True).order_by("id").first().get_username()

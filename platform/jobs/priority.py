@@ -20,7 +20,7 @@ import numpy as np
 from annotations.models import AnnotationRevision, RevisionState
 from django.core.cache import cache
 from songs.models import Song, SongStatus
-from songs.services import song_signatures_ensure
+from songs.selectors import song_signatures
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def songs_priority(*, project) -> dict[int, dict]:
         before = next((p for p in preds if p.model_version_id == previous_id and p is not chosen), None)
         if before is not None and (old := _probabilities(before)) is not None:
             previous[str(song.pk)] = old
-    signatures = song_signatures_ensure(songs=[s for s in songs if s.pk in verified_ids or str(s.pk) in current])
+    signatures = song_signatures(songs=[s for s in songs if s.pk in verified_ids or str(s.pk) in current])
     signatures = _same_length({str(k): np.asarray(v, np.float32) for k, v in signatures.items()})
     scores = song_priorities(probabilities=current, signatures=signatures,
                              verified=[str(i) for i in verified_ids], previous=previous)

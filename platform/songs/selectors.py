@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from accounts.models import Project
 from accounts.selectors import projects_for_user
 from common.validation import id_or_404, id_value
+from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from songs.models import Song, SongStatus, Split
+
+log = logging.getLogger(__name__)
 
 ORDERINGS = {
     "title": "title", "artist": "artist", "duration": "duration", "created": "created_at",
@@ -66,3 +71,26 @@ def songs_ready(*, project: Project) -> QuerySet[Song]:
 
 def songs_in_test_split_exist(*, project: Project) -> bool:
     return Song.objects.filter(project=project, split=Split.TEST).exists()
+
+
+def song_signatures(*, songs) -> dict[int, list[float]]:
+    """``{song id: signature}`` of ``songs``: the stored one, or for a song processed before signatures
+    were stored, one computed from its stored spectrogram (the same log-mel features, read back) and
+    not saved (:func:`songs.services.song_signatures_ensure` keeps them). Songs with neither are left
+    out (``manage.py spectrograms_compute`` gives them both)."""
+    from songs.processing import signature_values
+    from songs.spectrogram import spectrogram_features
+
+    out = {}
+    for song in songs:
+        if song.signature:
+            out[song.pk] = song.signature
+            continue
+        if not song.spectrogram:
+            continue
+        try:
+            with default_storage.open(song.spectrogram.name, "rb") as f:
+                out[song.pk] = signature_values(spectrogram_features(f))
+        except (OSError, ValueError):
+            log.warning("no signature for song %s: its spectrogram cannot be read", song.pk, exc_info=True)
+    return out

@@ -172,28 +172,25 @@ def songs_set_split(*, songs, split: str, actor) -> int:
 
 
 def song_signatures_ensure(*, songs) -> dict[int, list[float]]:
-    """``{song id: signature}`` of ``songs``; a song processed before signatures were stored gets one
-    computed now from its stored spectrogram (the same log-mel features, read back) and kept. Songs
-    with neither are left out (``manage.py spectrograms_compute`` gives them both)."""
-    from songs.processing import signature_values
-    from songs.spectrogram import spectrogram_features
+    """``{song id: signature}`` of ``songs`` (:func:`songs.selectors.song_signatures`); a song processed
+    before signatures were stored gets its signature kept. Background work (beat's `jobs.housekeep`
+    through :func:`song_signatures_store_missing`), never a request: pages compute without saving."""
+    from songs.selectors import song_signatures
 
-    out = {}
+    out = song_signatures(songs=songs)
     for song in songs:
-        if song.signature:
-            out[song.pk] = song.signature
-            continue
-        if not song.spectrogram:
-            continue
-        try:
-            with default_storage.open(song.spectrogram.name, "rb") as f:
-                values = signature_values(spectrogram_features(f))
-        except (OSError, ValueError):
-            log.warning("no signature for song %s: its spectrogram cannot be read", song.pk, exc_info=True)
-            continue
-        Song.objects.filter(pk=song.pk).update(signature=values)
-        song.signature = out[song.pk] = values
+        if not song.signature and song.pk in out:
+            Song.objects.filter(pk=song.pk).update(signature=out[song.pk])
+            song.signature = out[song.pk]
     return out
+
+
+def song_signatures_store_missing(*, limit: int = 200) -> int:
+    """Store the signature of up to ``limit`` ready songs that have a spectrogram but no signature
+    (processed before signatures were stored); the number stored."""
+    songs = list(Song.objects.filter(status=SongStatus.READY, signature__isnull=True).exclude(spectrogram="")
+                 .order_by("id")[:limit])
+    return sum(1 for song in songs if song.pk in song_signatures_ensure(songs=[song]))
 
 
 @transaction.atomic

@@ -243,6 +243,33 @@ def test_my_queue_puts_the_songs_that_teach_most_first(logged_in_client, project
 
 
 @pytest.mark.django_db
+def test_the_priority_pages_and_queue_api_compute_a_missing_signature_without_saving_it(
+        logged_in_client, project, user, queue):
+    """A song processed before signatures were stored: GETs compute its signature from the stored
+    spectrogram and change no row; beat's housekeeping (and `manage.py jobs_housekeep`) stores it."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from jobs.tasks import housekeep
+    from songs.models import Song
+    from songs.spectrogram import spectrogram_bytes
+
+    from detector.config import DEFAULT_FEATURES
+
+    d = queue["d"]  # verified: its signature is read for every other song's novelty
+    name = default_storage.save(f"test/{d.pk}/spectrogram.bin", ContentFile(
+        spectrogram_bytes(np.zeros((300, DEFAULT_FEATURES.n_mels), np.float32), config=DEFAULT_FEATURES, duration=3.0)))
+    Song.objects.filter(pk=d.pk).update(signature=None, spectrogram=name)
+    Song.objects.filter(project=project).update(assigned_to=user)
+    before = list(Song.objects.filter(project=project).order_by("id").values())
+    for url in (f"/api/projects/{project.pk}/queue", f"/projects/{project.pk}/assignments/",
+                f"/projects/{project.pk}/assignments/?order=title", "/api/me/queue", "/my-queue/"):
+        assert logged_in_client.get(url).status_code == 200, url
+    assert list(Song.objects.filter(project=project).order_by("id").values()) == before
+    housekeep.apply()
+    assert len(Song.objects.get(pk=d.pk).signature) == 2 * DEFAULT_FEATURES.n_mels
+
+
+@pytest.mark.django_db
 def test_the_editors_unsure_regions_come_most_uncertain_first(logged_in_client, project):
     song = SungSongFactory(project=project, title="unsure", verified=False)
     probs = np.full(500, 0.02)

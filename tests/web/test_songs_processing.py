@@ -217,3 +217,27 @@ def test_every_format_becomes_ready_with_the_right_duration_through_a_real_worke
         assert song.peaks.name and song.current_revision is not None, fmt
         assert bool(song.playable.name) == (fmt == "aiff"), fmt
         assert job.state == JobState.SUCCEEDED and job.progress == 1.0
+
+
+@pytest.mark.django_db
+def test_the_start_up_command_registers_the_shipped_model_once_and_a_get_then_lists_it(
+        logged_in_client, project, monkeypatch, tmp_path):
+    from django.core.management import call_command
+    from jobs import detection
+    from jobs.models import ModelVersion
+
+    from detector.checkpoint import save_checkpoint
+    from detector.config import FeatureConfig
+    from detector.features import Normalization
+    from detector.model import CRNN
+
+    path = save_checkpoint(tmp_path / "default.pt", model=CRNN(), feature_config=FeatureConfig(),
+                           normalization=Normalization.identity(80), kind="source")
+    monkeypatch.setattr(detection, "_default_checkpoint_path", lambda: path)
+    assert logged_in_client.get("/api/models/").status_code == 200
+    assert not ModelVersion.objects.filter(project=None).exists()  # a GET registers nothing
+    call_command("models_register_shipped")
+    call_command("models_register_shipped")
+    shipped = ModelVersion.objects.get(project=None)
+    assert shipped.pk in [m["id"] for m in logged_in_client.get("/api/models/").json()["results"]]
+    assert detection.model_version_for_project(project).pk == shipped.pk

@@ -7,10 +7,11 @@ from jobs.housekeeping import jobs_housekeep, retrain_check
 
 
 class Command(BaseCommand):
-    help = "Fail jobs whose worker died, remove killed training jobs' leftovers, run the retraining check."
+    help = ("Fail jobs whose worker died, remove killed training jobs' leftovers, store missing song signatures, "
+            "run the retraining check.")
 
     def handle(self, *args, **options):
         done = jobs_housekeep()
         queued = retrain_check()
         self.stdout.write(f"{done['failed_stale']} stale jobs failed, {done['swept']} training leftovers removed, "
-                          f"{queued} retraining jobs queued.")
+                          f"{done['signatures']} song signatures stored, {queued} retraining jobs queued.")
