@@ -1,3 +1,4 @@
+from common.validation import PageNumberField
 from rest_framework import serializers
 
 from accounts.models import ActivityEvent, Membership, Project, Role
@@ -74,3 +75,9 @@ class ActivityQuerySerializer(serializers.Serializer):
 
     verb = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
                                  help_text="a verb prefix (project, song, annotation.verified ...)")
+
+
+class ActivityPageQuerySerializer(ActivityQuerySerializer):
+    """The query of the activity page: the log's filter and the page number."""
+
+    page = PageNumberField()

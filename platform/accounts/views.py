@@ -6,7 +6,7 @@ from __future__ import annotations
 from common.errors import ApiError
 from common.pagination import Pagination
 from common.schema import paginated
-from common.validation import query_validated
+from common.validation import page_query, query_validated
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -25,6 +25,7 @@ from accounts import selectors, services
 from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from accounts.serializers import (
+    ActivityPageQuerySerializer,
     ActivityQuerySerializer,
     ActivitySerializer,
     MemberAddSerializer,
@@ -298,10 +299,11 @@ def settings_page(request, project_id: int):
 
 
 @project_required()
+@page_query(ActivityPageQuerySerializer)
 def activity_page(request, project_id: int):
     project = request.project
-    verb = request.GET.get("verb", "")[:40]  # shown back in the page's filter
-    page = Paginator(selectors.activity_list(project=project, verb=verb), 50).get_page(request.GET.get("page"))
+    verb = request.query["verb"][:40]  # shown back in the page's filter
+    page = Paginator(selectors.activity_list(project=project, verb=verb), 50).get_page(request.query["page"])
     verbs = ["project", "member", "song", "annotation", "job", "model", "report", "import"]
     return render(request, "accounts/activity.html", {"project": project, "page": page, "verb": verb, "verbs": verbs})
 

@@ -130,3 +130,53 @@ def validated(serializer):
 def query_validated(serializer_class, request) -> dict:
     """The request's query string through ``serializer_class``; a 400 naming the bad parameter otherwise."""
     return validated(serializer_class(data=request.query_params)).validated_data
+
+
+class PageNumberField(serializers.Field):
+    """?page= of a paginated page: a whole number from 1 (past the last page shows the last one, as
+    Django's Paginator.get_page does) or "last"; the first page when absent."""
+
+    default_error_messages = {"invalid": 'must be a page number (a whole number from 1) or "last".'}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data == "last":
+            return data
+        text = str(data).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            self.fail("invalid")
+        return min(int(text), ID_MAX)
+
+    def to_representation(self, value):
+        return value
+
+
+def page_query(serializer_class):
+    """Decorator for a page view: its query string (``request.GET``) through ``serializer_class`` into
+    ``request.query`` (the validated data); on a bad value, a 400 page that says which parameter was
+    wrong and why (never a 500, never a silently different page). Put it under the access decorator
+    (``@project_required``), so a stranger still gets 404 first."""
+    import functools
+
+    from django.shortcuts import render
+
+    from common.errors import error_sentence
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            serializer = serializer_class(data=request.GET)
+            if not serializer.is_valid():
+                return render(request, "common/bad_request.html", {
+                    "error": error_sentence(serializer.errors), "project": getattr(request, "project", None),
+                }, status=400)
+            request.query = serializer.validated_data
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -9,6 +9,8 @@ The song's media routes (audio, peaks, spectrogram), its list page and the assig
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from accounts import selectors as account_selectors
 from accounts.models import Role
 from accounts.permissions import project_access, project_required, require_role, role_at_least
@@ -17,7 +19,7 @@ from common.errors import ApiError
 from common.pagination import Pagination
 from common.parsers import JSONParser
 from common.schema import paginated
-from common.validation import id_value
+from common.validation import id_value, page_query
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,6 +37,7 @@ from songs import selectors as song_selectors
 from songs import services as song_services
 from songs.models import SongStatus
 from songs.serializers import (
+    AssignmentsQuerySerializer,
     SongBulkSerializer,
     SongListQuerySerializer,
     SongUpdateSerializer,
@@ -202,6 +205,7 @@ class SongBulk(APIView):
 
 
 @project_required(roles={"POST": Role.REVIEWER})
+@page_query(AssignmentsQuerySerializer)
 def assignments_page(request, project_id: int):
     project = request.project
     can_assign = role_at_least(request.role, Role.REVIEWER)
@@ -222,17 +226,17 @@ def assignments_page(request, project_id: int):
             if not isinstance(exc, Http404):
                 raise
             messages.error(request, "That user is not a member of this project.")
+        assignee = request.query["assignee"]
         return redirect(reverse("project-assignments", kwargs={"project_id": project.pk})
-                        + (f"?assignee={request.GET['assignee']}" if request.GET.get("assignee") else ""))
-    assignee = request.GET.get("assignee", "")
-    order = "title" if request.GET.get("order") == "title" else "priority"
+                        + (f"?{urlencode({'assignee': assignee})}" if assignee else ""))
+    assignee, order = request.query["assignee"], request.query["order"]
     songs = song_selectors.assignable_songs(project=project, assignee=assignee)
     if order == "priority":  # correct first what teaches the model most (jobs.priority)
         entries = song_queue(project=project, songs=songs)
     else:
         scores = songs_priority(project=project)
         entries = [{"song": s, "priority": scores.get(s.pk)} for s in songs]
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    page = Paginator(entries, 100).get_page(request.query["page"])
     return render(request, "accounts/assignments.html", {
         "project": project, "page": page, "members": members, "can_assign": can_assign, "assignee": assignee,
         "order": order,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from accounts.models import Role
 from accounts.permissions import project_required, role_at_least
 from common.pagination import Pagination
-from common.validation import ProjectFilterSerializer, ids_values, query_validated
+from common.validation import ProjectFilterSerializer, page_query, query_validated
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
@@ -22,6 +22,7 @@ from songs.selectors import songs_in_test_split_exist, songs_ready
 
 from reports import plots, selectors
 from reports.exports import report_csv, report_document
+from reports.serializers import ReportCompareQuerySerializer
 
 # --- pages ---------------------------------------------------------------------------------------
 
@@ -88,17 +89,11 @@ def report_detail(request, project_id: int, report_id: int):
     })
 
 
-def _ids(raw: str) -> list[int]:
-    ids = ids_values(raw.replace(" ", ""))
-    if ids is None:
-        raise Http404("Not found, or you do not have access to it.")
-    return ids
-
-
 @project_required(methods=["GET"])
+@page_query(ReportCompareQuerySerializer)
 def report_compare(request, project_id: int):
     project = request.project
-    ids = _ids(",".join([request.GET.get("ids", ""), *request.GET.getlist("with"), *request.GET.getlist("id")]))
+    ids = request.query["ids"]
     if len(ids) < 2:
         return render(request, "reports/compare.html", {
             "project": project, "choose": True, "reports": selectors.reports_for_project(project=project), "ids": ids,
@@ -132,9 +127,10 @@ def report_plot(request, project_id: int, report_id: int, name: str):
 
 
 @project_required(methods=["GET"])
+@page_query(ReportCompareQuerySerializer)
 def report_compare_plot(request, project_id: int, name: str):
     project = request.project
-    ids = _ids(request.GET.get("ids", ""))
+    ids = request.query["ids"]
     if not ids or name not in plots.PLOTS:
         raise Http404("No such plot.")
     reports = selectors.reports_get_many(user=request.user, project=project, ids=ids)

@@ -1,4 +1,4 @@
-from common.validation import ChoiceField, IdField, IdListField
+from common.validation import ChoiceField, IdField, IdListField, PageNumberField, id_value
 from rest_framework import serializers
 
 from songs import selectors
@@ -49,3 +49,18 @@ class SongBulkSerializer(serializers.Serializer):
 class AssignSerializer(serializers.Serializer):
     song_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000)
     user = serializers.CharField(allow_null=True, help_text="A member's user id or username; null unassigns.")
+
+
+class AssignmentsQuerySerializer(serializers.Serializer):
+    """The query of the assignments page: whose songs, in which order, which page."""
+
+    assignee = serializers.CharField(required=False, allow_blank=True, default="",
+                                     help_text='"" = everyone\'s, "none" = unassigned, or a user id')
+    order = ChoiceField(choices=["priority", "title"], required=False, default="priority")
+    page = PageNumberField()
+
+    def validate_assignee(self, value: str) -> str:
+        value = value.strip()
+        if value not in ("", "none") and id_value(value) is None:
+            raise serializers.ValidationError('must be "none" or a user id (a whole number from 1).')
+        return value
