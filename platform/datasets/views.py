@@ -5,6 +5,7 @@ from __future__ import annotations
 from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from common.errors import ApiError
+from common.negotiation import FirstRenderer
 from common.validation import validated
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +18,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from jobs.models import JobKind
 from jobs.selectors import jobs_recent
 from rest_framework import serializers, status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -150,22 +150,12 @@ class ImportApi(APIView):
         return Response({"job": job.pk, "url": reverse("api-job", kwargs={"job_id": job.pk})}, status=status.HTTP_202_ACCEPTED)
 
 
-class _FirstRenderer(BaseContentNegotiation):
-    """?format= names the annotation format here, not DRF's renderer override."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class ExportApi(APIView):
     """GET: a zip of the project's annotations (?format=lab|csv|json|audacity|jams|textgrid|rttm,
     ?revision=current|verified, ?audio=1 to include the original audio), splits.json and manifest.json."""
 
     permission_classes = [IsAuthenticated, ProjectRolePermission]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = FirstRenderer
 
     @extend_schema(parameters=[
         OpenApiParameter("format", str, enum=list(services.EXPORT_FORMATS), default="lab"),

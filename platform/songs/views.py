@@ -8,13 +8,13 @@ from accounts.models import Role
 from accounts.permissions import ProjectRolePermission, project_required, role_at_least
 from accounts.selectors import member_find
 from common.errors import ApiError
+from common.negotiation import FirstRenderer
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,18 +44,8 @@ def song_list_page(request, project_id: int):
 # -- API ---------------------------------------------------------------------------------------------
 
 
-class _AnyAccept(BaseContentNegotiation):
-    """Audio elements send Accept: audio/*; the media endpoints answer regardless (errors are JSON)."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class _MediaView(APIView):
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = FirstRenderer
 
 
 # The stored file's own type (audio/wav, audio/flac, ...; application/octet-stream when unknown); 206 for a Range.
