@@ -144,8 +144,9 @@ def plot(results: dict, path: Path) -> None:
     fig, axes = plt.subplots(2, len(results), figsize=(6 * len(results), 7), squeeze=False)
     for col, (name, res) in enumerate(results.items()):
         top, bottom = axes[0][col], axes[1][col]
+        randoms = iter(["#1c7ed6", "#37b24d", "#7048e8", "#868e96"])
         for order, curve in res["orders"].items():
-            style = {"marker": "o", "label": order, "color": "#f08c00" if order == "priority" else None,
+            style = {"marker": "o", "label": order, "color": "#f08c00" if order == "priority" else next(randoms),
                      "linewidth": 2.5 if order == "priority" else 1}
             ks = [0] + [c["k"] for c in curve]
             acc = [res["start"]["accuracy"]] + [c["accuracy"] for c in curve]
