@@ -1,4 +1,4 @@
-# Singscope: `make run` serves the platform, `make test` runs every test. Only Python 3.11 and make needed.
+# Singscope: `make run` serves the platform, `make test` runs every test (Python 3.11 and make; node >= 18.18 + npm for the browser code's unit tests and `make lint`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
