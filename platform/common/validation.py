@@ -7,9 +7,14 @@ An id is a whole number from 1 to ID_MAX (the signed 64-bit BigAutoField column)
 
 from __future__ import annotations
 
+import functools
 import math
 
+from django.http import Http404
+from django.shortcuts import render
 from rest_framework import serializers
+
+from common.errors import ApiError, error_sentence
 
 ID_MAX = 2**63 - 1  # BigAutoField
 INT32_MAX = 2**31 - 1  # IntegerField columns (seed, ...)
@@ -86,8 +91,6 @@ class IdListField(serializers.ListField):
 
 def id_or_404(raw) -> int:
     """For selectors: ``raw`` as a row id; Http404 (the answer for a missing row) when it is not one."""
-    from django.http import Http404
-
     value = id_value(raw)
     if value is None:
         raise Http404("Not found, or you do not have access to it.")
@@ -117,8 +120,6 @@ class ProjectFilterSerializer(serializers.Serializer):
 def validated(serializer):
     """``serializer`` validated, or an ApiError (400) whose sentence names each bad field and whose
     code is the serializer's ``error_codes[<first bad field>]`` (default "invalid")."""
-    from common.errors import ApiError, error_sentence
-
     if not serializer.is_valid():
         errors = serializer.errors
         first = next(iter(errors), "") if isinstance(errors, dict) else ""
@@ -160,12 +161,6 @@ def page_query(serializer_class):
     ``request.query`` (the validated data); on a bad value, a 400 page that says which parameter was
     wrong and why (never a 500, never a silently different page). Put it under the access decorator
     (``@project_required``), so a stranger still gets 404 first."""
-    import functools
-
-    from django.shortcuts import render
-
-    from common.errors import error_sentence
-
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):

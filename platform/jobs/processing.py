@@ -61,9 +61,10 @@ def spectrogram_compute(*, song: Song) -> str:
     old = song.spectrogram.name
     name = spectrogram_save(song=song, features=features, config=config,
                             duration=float(song.duration or len(features) / 100))
-    Song.objects.filter(pk=song.pk).update(spectrogram=name, signature=signature_values(features))
+    signature = signature_values(features)
+    Song.objects.filter(pk=song.pk).update(spectrogram=name, signature=signature)
     song.spectrogram.name = name
-    song.signature = signature_values(features)
+    song.signature = signature
     if old and old != name:
         storage_delete(old)
     return name
